@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything lands in .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?= chat
+# CPU build that lies on this disk; an unpinned torch would pull a multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+
+.PHONY: run test lint typecheck pytest bench index clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH_PIN)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --group dev
+	touch $@
+
+$(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --group bench
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/articlebot $(ARGS)
+
+index: $(VENV)/.installed
+	$(BIN)/articlebot index
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff format --check bot tests benchmarks
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy bot
+
+pytest: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json index/*.onnx index/*.npy
