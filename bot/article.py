@@ -1,0 +1,220 @@
+"""Reading an article: bytes to a Document of paragraphs and sentences with stable ids.
+
+Offsets are into `Document.text` (the decoded file), so `text[start:end]` is always the exact
+source of a sentence; `Sentence.text` is that slice with hard line breaks folded to spaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ArticleError
+
+MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+
+# Words that end in a period without ending a sentence.
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
+    inc ltd co corp plc bros dept est approx vs etc no nos vol fig al ft mt
+    u.s u.k u.n e.g i.e a.m p.m d.c u.s.a
+    """.split()
+)
+
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+# A terminator, any closing quotes or brackets, then whitespace.
+_TERMINATOR = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+_SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
+_LINE_BREAK = re.compile(r"[^\S\n]*\r?\n[^\S\n]*")
+_DATELINE = re.compile(
+    r"^(?:(?:updated|published|posted|last updated|first published)\b:?\s*)?"
+    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4}|\d{4}-\d{2}-\d{2})",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:|^by\s+[A-Z]|\bagencies\b", re.I)
+_END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One citable sentence. Numbers are 1-based; `role` says what kind of line it is."""
+
+    id: str
+    paragraph: int
+    number: int
+    text: str
+    start: int
+    end: int
+    role: str = "body"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int
+    text: str
+    start: int
+    end: int
+    sentences: tuple[Sentence, ...]
+    role: str = "body"
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str
+    title: str
+    text: str
+    sha256: str
+    paragraphs: tuple[Paragraph, ...]
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for p in self.paragraphs for s in p.sentences)
+
+    @property
+    def date(self) -> str:
+        """The first dateline, if the article has one."""
+        return next((p.text for p in self.paragraphs if p.role == "dateline"), "")
+
+
+def read_article(path: Path) -> Document:
+    """Read and parse an article file, or raise ArticleError with a one-line reason."""
+    data = _read_bytes(path)
+    return parse_article(decode_article(data, name=str(path)), source=str(path))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise ArticleError(f"{path} is a directory, not an article file.")
+        if path.stat().st_size > MAX_ARTICLE_BYTES:
+            raise ArticleError(f"{path} is larger than {MAX_ARTICLE_BYTES // 2**20} MB.")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ArticleError(f"Article file not found: {path}") from None
+    except PermissionError:
+        raise ArticleError(f"Article file cannot be read (permission denied): {path}") from None
+    except OSError as error:
+        raise ArticleError(f"Article file cannot be read: {path} ({error.strerror})") from None
+
+
+def decode_article(data: bytes, *, name: str = "article") -> str:
+    """Decode UTF-8 text; binary or undecodable input is refused clearly."""
+    if b"\x00" in data[:65536] or _control_ratio(data[:65536]) > 0.05:
+        raise ArticleError(f"{name} looks like a binary file, not text.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArticleError(
+            f"{name} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8."
+        ) from None
+    if not text.strip():
+        raise ArticleError(f"{name} has no text.")
+    return text
+
+
+def _control_ratio(data: bytes) -> float:
+    if not data:
+        return 0.0
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
+    return controls / len(data)
+
+
+def parse_article(text: str, *, source: str = "article") -> Document:
+    """Split text into paragraphs (blank lines) and sentences, with offsets and roles."""
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    paragraphs = []
+    for number, (start, end) in enumerate(_paragraph_spans(text), start=1):
+        role = _paragraph_role(text[start:end], number)
+        sentences = tuple(
+            Sentence(
+                id=f"{sha[:8]}:p{number}s{index}",
+                paragraph=number,
+                number=index,
+                text=fold_lines(text[s_start:s_end]),
+                start=s_start,
+                end=s_end,
+                role=role,
+            )
+            for index, (s_start, s_end) in enumerate(_sentence_spans(text, start, end), start=1)
+        )
+        paragraphs.append(Paragraph(number, fold_lines(text[start:end]), start, end, sentences, role))
+    if not paragraphs:
+        raise ArticleError(f"{source} has no text.")
+    title = paragraphs[0].text if paragraphs[0].role == "title" else _fallback_title(source)
+    return Document(source, title, text, sha, tuple(paragraphs))
+
+
+def fold_lines(raw: str) -> str:
+    """Join hard-wrapped lines: a line break and the spaces around it become one space."""
+    return _LINE_BREAK.sub(" ", raw.strip())
+
+
+def _fallback_title(source: str) -> str:
+    return Path(source).stem.replace("_", " ").replace("-", " ") or "Untitled"
+
+
+def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    position = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        stop = match.start() if match else len(text)
+        chunk = text[position:stop]
+        stripped = chunk.strip()
+        if stripped:
+            lead = len(chunk) - len(chunk.lstrip())
+            yield position + lead, position + lead + len(stripped)
+        if match:
+            position = match.end()
+
+
+def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Sentence boundaries inside one paragraph, never inside brackets or after abbreviations."""
+    current = start
+    for match in _TERMINATOR.finditer(text, start, end):
+        cut = match.end()
+        if not _SENTENCE_START.match(text, cut, end) or _is_abbreviation(text, current, match.start()):
+            continue
+        if _bracket_depth(text[current:cut]) > 0:
+            continue
+        yield current, cut
+        current = cut + (len(text[cut:end]) - len(text[cut:end].lstrip()))
+    if current < end:
+        yield current, end
+
+
+def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word_start = dot
+    while word_start > sentence_start and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:dot].lstrip("\"'“‘([").lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _bracket_depth(chunk: str) -> int:
+    return max(0, chunk.count("(") - chunk.count(")")) + max(0, chunk.count("[") - chunk.count("]"))
+
+
+def _paragraph_role(raw: str, number: int) -> str:
+    """What kind of line this is; all are citable, told apart for questions about the article."""
+    line = fold_lines(raw)
+    words = len(line.split())
+    ends_sentence = bool(_END_PUNCTUATION.search(line))
+    if _DATELINE.match(line) and words <= 8:
+        return "dateline"
+    if _CREDIT.search(line) and words <= 8:
+        return "credit"
+    if number == 1 and not ends_sentence and words <= 30:
+        return "title"
+    if number == 2 and not ends_sentence:
+        return "standfirst"
+    if not ends_sentence and words <= 10:
+        return "heading"
+    if not ends_sentence:
+        return "caption"
+    return "body"

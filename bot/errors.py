@@ -1,0 +1,49 @@
+"""One exception tree; every message is fit to show a user as it is.
+
+ArticlebotError
+├── InputError             the question cannot be asked
+├── ArticleError           the article cannot be read
+├── IndexStoreError        the index directory cannot be used
+│   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
+└── ModelError             the embedding model cannot be loaded
+"""
+
+from __future__ import annotations
+
+
+class ArticlebotError(Exception):
+    """Base class: `str(error)` is a one-line message for the user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(ArticlebotError):
+    """A question that is empty, too long or not text."""
+
+    exit_code = 2
+
+
+class ArticleError(ArticlebotError):
+    """A missing, binary or undecodable article file."""
+
+    exit_code = 3
+
+
+class IndexStoreError(ArticlebotError):
+    """An index directory that cannot be read or written."""
+
+    exit_code = 4
+
+
+class IndexCorruptError(IndexStoreError):
+    """Index files that are truncated or inconsistent."""
+
+
+class ModelError(ArticlebotError):
+    """An embedding model that cannot be found or loaded."""
+
+    exit_code = 5
