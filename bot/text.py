@@ -1,0 +1,173 @@
+"""Light text analysis with no model: terms, stems, acronyms, names and question types."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but if then than so of in on at to for from by with about into onto over
+    under after before as is are was were be been being am do does did doing done have has had
+    having will would shall should can could may might must not no nor this that these those
+    it its it's he him his she her hers they them their theirs we us our you your i me my mine
+    what which who whom whose when where why how there here also just very too any all some
+    such each other both either neither one own same only more most much many again further
+    once up down out off above below between through during while until against among per
+    tell me please give let know say said says according article story report text
+    """.split()
+)
+WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
+PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "her": "'s", "hers": "'s"}
+PLURAL_PRONOUNS = {"they": "", "them": "", "their": "'s"}
+SPEECH_VERBS = r"(?:said|says|told|tells|added|declared|stated|asked|argued|warned|wrote|noted)"
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*(?:['’][A-Za-z]+)?")
+_CAPITALISED_RUN = re.compile(
+    r"\b[A-Z][A-Za-z\-]*(?:['’]s)?(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*[A-Z][A-Za-z\-]*)*"
+)
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?|scores"
+)
+_NUMBER = re.compile(rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS})\b", re.I)
+_MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_DATE = re.compile(
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|{_WEEKDAYS}|(?:1[89]|20)\d\d|"
+    r"yesterday|today|tomorrow|tonight|\d{1,2}[:.]\d\d\s*(?:am|pm|a\.m\.|p\.m\.)?|"
+    r"last (?:week|month|year)|next (?:week|month|year)|this (?:week|month|year))\b",
+    re.I,
+)
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b|, \d{1,3},", re.I)
+_MEASURE = re.compile(
+    r"\b\d[\d,.]*\s*(?:%|percent|per cent|m|km|cm|mm|metres?|meters?|feet|foot|ft|inch(?:es)?|"
+    r"miles?|kg|kilograms?|tons?|tonnes?|pounds?|lbs?|litres?|liters?|gallons?|degrees?|"
+    r"storeys?|stories|floors?|hectares?|acres?)\b",
+    re.I,
+)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars?|euros?|pounds?|yuan|rubles?|lira)\b", re.I)
+_LOCATIVE = re.compile(r"\b(?:in|at|on|from|near|inside|outside|across|to)\s+(?:the\s+)?[A-Z]")
+
+
+def stem(word: str) -> str:
+    """A small suffix stripper: enough to meet 'heads'/'head', 'stated'/'statement',
+    'Russian'/'Russia'. Both sides of a comparison go through it, so odd stems do no harm."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        word = word[:-1]
+    for suffix, keep in (("ie", "y"), ("ment", ""), ("ing", ""), ("ed", ""), ("ly", ""), ("an", "a")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + keep
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stems of the words that carry meaning, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word.lower().replace("’", "'") not in STOPWORDS and not _is_acronym(word):
+            seen.setdefault(stem(word), None)
+        elif _is_acronym(word):
+            seen.setdefault("acr:" + word.lower(), None)
+    return list(seen)
+
+
+def term_set(text: str) -> frozenset[str]:
+    """Every term a sentence offers: stems, acronyms it spells out, acronyms it uses."""
+    terms = {stem(w) for w in words(text)}
+    terms |= {"acr:" + w.lower() for w in words(text) if _is_acronym(w)}
+    for run in capitalised_runs(text):
+        initials = [w[0].lower() for w in run.split() if w[0].isupper()]
+        for i in range(len(initials)):
+            for j in range(i + 2, len(initials) + 1):
+                terms.add("acr:" + "".join(initials[i:j]))
+    return frozenset(terms)
+
+
+def _is_acronym(word: str) -> bool:
+    return 2 <= len(word) <= 6 and word.isupper() and word.isalpha()
+
+
+def capitalised_runs(text: str) -> list[str]:
+    """Runs of capitalised words ('John Kerry', 'Syrian National Coalition')."""
+    runs = []
+    for match in _CAPITALISED_RUN.finditer(text):
+        run = re.sub(r"['’]s$", "", match.group(0))
+        leading = run.split()[0].lower()
+        if leading in STOPWORDS or leading in WH_WORDS:
+            run = " ".join(run.split()[1:])
+        if run and run.lower() not in STOPWORDS:
+            runs.append(run)
+    return runs
+
+
+def names(text: str) -> list[str]:
+    """Capitalised runs that are not at the very start of a clause by accident."""
+    return [r for r in capitalised_runs(text) if not all(w.lower() in STOPWORDS for w in r.split())]
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """What kind of answer a question wants, so a sentence lacking one can't answer it."""
+
+    kind: str  # number, age, measure, money, date, person, place, or open
+    focus: str = ""  # for "how many X": the stem of X
+
+
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[a-z\-]+\s+){0,3}?[a-z\-]+)\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|could|can|died|killed)\b", re.I)
+
+
+def question_type(question: str) -> QuestionType:
+    q = question.lower()
+    if re.search(r"\bhow old\b|\bwhat age\b|\bage of\b", q):
+        return QuestionType("age")
+    if re.search(r"\bhow (?:tall|high|long|far|big|large|wide|deep|heavy|fast)\b", q):
+        return QuestionType("measure")
+    if re.search(r"\bhow much (?:money|did|does|do|is|was|will)\b|\bcost\b|\bprice\b", q):
+        return QuestionType("money")
+    if re.search(r"\bhow many\b|\bhow much\b|\bwhat (?:number|percentage)\b", q):
+        match = _HOW_MANY.search(question)
+        focus = stem(match.group(1).split()[-1]) if match else ""
+        return QuestionType("number", focus)
+    if re.search(r"^\s*when\b|\bwhat (?:date|day|year|time|month)\b|\bwhich (?:date|day|year|month)\b|\bon what date\b", q):
+        return QuestionType("date")
+    if re.search(r"^\s*(?:who|whom|whose)\b|\bby whom\b", q):
+        return QuestionType("person")
+    if re.search(r"^\s*where\b|\bwhich (?:city|country|place|town|province|region)\b", q):
+        return QuestionType("place")
+    return QuestionType("open")
+
+
+def offers_answer(kind: QuestionType, sentence: str, question: str) -> bool:
+    """Whether a sentence holds something of the wanted kind that the question lacks."""
+    if kind.kind == "open":
+        return True
+    if kind.kind == "number":
+        numbers = [m for m in _NUMBER.findall(sentence) if m.lower() not in question.lower()]
+        return bool(numbers) and (not kind.focus or kind.focus in term_set(sentence))
+    if kind.kind == "age":
+        return bool(_AGE.search(sentence))
+    if kind.kind == "measure":
+        return bool(_MEASURE.search(sentence))
+    if kind.kind == "money":
+        return bool(_MONEY.search(sentence))
+    if kind.kind == "date":
+        return any(d.lower() not in question.lower() for d in _DATE.findall(sentence))
+    asked = {stem(w) for w in words(question)}
+    new_names = [n for n in names(sentence) if not {stem(w) for w in n.split()} <= asked]
+    if kind.kind == "place":
+        return bool(new_names) or bool(_LOCATIVE.search(sentence))
+    role_words = r"\b(?:official|officials|minister|secretary|spokesman|spokeswoman|president|head|leader|chief|sources|media|police|ministry|government|activists|rebels|witnesses)\b"
+    return bool(new_names) or bool(re.search(role_words, sentence, re.I))
