@@ -1,0 +1,229 @@
+"""The command line: a thin edge over the core. Errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import ArticlebotError, InputError
+from bot.prompts import render
+from bot.settings import Settings, settings_from_env
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+
+
+def common_options(command: F) -> F:
+    """--index-dir and --model on every subcommand, placed after it."""
+    command = click.option(
+        "--model",
+        default=None,
+        help="Sentence-transformers model: a local path or name (default: bundled all-MiniLM-L6-v2).",
+    )(command)
+    command = click.option(
+        "--index-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Index directory (default: $ARTICLEBOT_INDEX_DIR or index/).",
+    )(command)
+    return command
+
+
+def edge(command: F) -> F:
+    """Turn our errors into one line on stderr and an exit code; Ctrl-C exits cleanly."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArticlebotError as error:
+            click.echo(f"error: {error.message}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def make_settings(index_dir: Path | None, model: str | None) -> Settings:
+    return settings_from_env(index_dir=index_dir, model=model)
+
+
+def load_answerer(settings: Settings) -> Any:
+    from bot.core import Answerer
+    from bot.index import open_index
+
+    return Answerer(open_index(settings, notify=lambda m: click.echo(m, err=True)), settings)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="articlebot")
+def main() -> None:
+    """Answer questions about a news article, citing its sentences verbatim."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command("index")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@common_options
+@edge
+def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None) -> None:
+    """Build the index of SOURCE (default: data/article.txt)."""
+    from bot.index import build_index
+
+    if len(sources) > 1:
+        raise InputError("Give one article file; several documents in one index are not supported yet.")
+    settings = make_settings(index_dir, model)
+    built = build_index(settings, sources[0] if sources else None)
+    document = built.document
+    click.echo(
+        f"Indexed {document.source}: {len(document.paragraphs)} paragraphs, "
+        f"{len(document.sentences)} sentences -> {settings.index_dir}"
+    )
+
+
+@main.command()
+@click.argument("questions", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@common_options
+@edge
+def ask(questions: tuple[str, ...], as_json: bool, index_dir: Path | None, model: str | None) -> None:
+    """Answer each QUESTION; '-' reads one question per line from stdin."""
+    from bot.core import validate_question
+
+    settings = make_settings(index_dir, model)
+    if "-" not in questions:
+        for question in questions:
+            validate_question(question, settings.max_question_chars)
+    answerer = load_answerer(settings)
+    for question in questions:
+        if question == "-":
+            for line in stdin_lines():
+                print_result(answerer, line, as_json, batch=True)
+        else:
+            print_result(answerer, question, as_json, batch=False)
+
+
+def stdin_lines() -> Iterator[str | bytes]:
+    """Lines of stdin, decoded when they are UTF-8 and left as bytes when they are not."""
+    for raw in sys.stdin.buffer:
+        line = raw.rstrip(b"\r\n")
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line
+
+
+def print_result(answerer: Any, question: str | bytes, as_json: bool, *, batch: bool) -> None:
+    """Answer and print; in a batch a bad line becomes an error object and the batch goes on."""
+    try:
+        if isinstance(question, bytes):
+            raise InputError("The question is not UTF-8 text.")
+        answer = answerer.answer(question)
+    except InputError as error:
+        if not batch:
+            raise
+        shown = question.decode("utf-8", "replace") if isinstance(question, bytes) else question
+        if as_json:
+            emit_json({"question": shown[:200], "error": error.message})
+        else:
+            click.echo(f"error: {error.message}", err=True)
+        return
+    if as_json:
+        emit_json(answer.to_json())
+    else:
+        click.echo(format_answer(answer))
+
+
+def emit_json(value: dict[str, Any]) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+def format_answer(answer: Any) -> str:
+    """The answer, then a numbered Sources list with paragraph numbers."""
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", render("sources_header")]
+        lines += [f"  [{c.n}] paragraph {c.paragraph}: {c.text}" for c in answer.citations]
+    elif answer.closest:
+        lines += ["", "Closest passages (not an answer):"]
+        lines += [f"  - paragraph {c.paragraph}: {c.text}" for c in answer.closest]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Read questions from stdin, write JSON lines.")
+@common_options
+@edge
+def chat(as_json: bool, index_dir: Path | None, model: str | None) -> None:
+    """Hold a conversation; follow-ups use the history. '/reset' starts over."""
+    from bot.core import Turn
+
+    answerer = load_answerer(make_settings(index_dir, model))
+    interactive = sys.stdin.isatty() and not as_json
+    if interactive:
+        title = answerer.index.document.title
+        click.echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
+    history: list[Turn] = []
+    for line in chat_lines(interactive):
+        if isinstance(line, str) and line.strip() == "/reset":
+            history.clear()
+            emit_json({"reset": True}) if as_json else click.echo("(conversation reset)")
+            continue
+        if interactive and isinstance(line, str) and not line.strip():
+            continue
+        answer = answer_in_chat(answerer, line, history, as_json)
+        if answer is not None:
+            history.append(Turn(answer.question, answer))
+
+
+def chat_lines(interactive: bool) -> Iterator[str | bytes]:
+    if not interactive:
+        yield from stdin_lines()
+        return
+    while True:
+        try:
+            yield input("> ")
+        except EOFError:
+            click.echo()
+            return
+
+
+def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json: bool) -> Any:
+    try:
+        if isinstance(line, bytes):
+            raise InputError("The question is not UTF-8 text.")
+        answer = answerer.answer(line, history)
+    except InputError as error:
+        shown = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        emit_json({"question": shown[:200], "error": error.message}) if as_json else click.echo(
+            f"error: {error.message}", err=True
+        )
+        return None
+    emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer) + "\n")
+    return answer
+
+
+@main.command("eval")
+@click.argument("qa_file", type=click.Path(path_type=Path))
+@click.option("--answers", "answers_out", type=click.Path(path_type=Path), help="Also write the answers as JSON lines.")
+@common_options
+@edge
+def eval_command(qa_file: Path, answers_out: Path | None, index_dir: Path | None, model: str | None) -> None:
+    """Score QA_FILE (JSON lines) as ../shared/eval/score.py does."""
+    from bot.evaluate import evaluate, load_items
+
+    items = load_items(qa_file)
+    scores, answers = evaluate(load_answerer(make_settings(index_dir, model)), items)
+    if answers_out:
+        answers_out.write_text("".join(json.dumps(a.to_json()) + "\n" for a in answers), "utf-8")
+    click.echo(scores.summary())
