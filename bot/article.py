@@ -19,10 +19,10 @@ MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 # Words that end in a period without ending a sentence.
 ABBREVIATIONS = frozenset(
     """
-    mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun
-    inc ltd co corp plc bros dept est approx vs etc no nos vol fig al ft mt
-    u.s u.k u.n e.g i.e a.m p.m d.c u.s.a
+    mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres jan
+    feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun inc ltd co corp
+    plc bros dept est approx vs etc no nos vol fig al ft mt u.s u.k u.n e.g i.e a.m p.m d.c
+    u.s.a
     """.split()
 )
 
@@ -142,7 +142,9 @@ def parse_article(text: str, *, source: str = "article") -> Document:
             )
             for index, (s_start, s_end) in enumerate(_sentence_spans(text, start, end), start=1)
         )
-        paragraphs.append(Paragraph(number, fold_lines(text[start:end]), start, end, sentences, role))
+        paragraphs.append(
+            Paragraph(number, fold_lines(text[start:end]), start, end, sentences, role)
+        )
     if not paragraphs:
         raise ArticleError(f"{source} has no text.")
     title = paragraphs[0].text if paragraphs[0].role == "title" else _fallback_title(source)
@@ -176,7 +178,9 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     current = start
     for match in _TERMINATOR.finditer(text, start, end):
         cut = match.end()
-        if not _SENTENCE_START.match(text, cut, end) or _is_abbreviation(text, current, match.start()):
+        if not _SENTENCE_START.match(text, cut, end) or _is_abbreviation(
+            text, current, match.start()
+        ):
             continue
         if _bracket_depth(text[current:cut]) > 0:
             continue

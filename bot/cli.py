@@ -25,7 +25,7 @@ def common_options(command: F) -> F:
     command = click.option(
         "--model",
         default=None,
-        help="Sentence-transformers model: a local path or name (default: bundled all-MiniLM-L6-v2).",
+        help="Sentence-transformers model: local path or name (default: bundled all-MiniLM-L6-v2).",
     )(command)
     command = click.option(
         "--index-dir",
@@ -80,7 +80,9 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
     from bot.index import build_index
 
     if len(sources) > 1:
-        raise InputError("Give one article file; several documents in one index are not supported yet.")
+        raise InputError(
+            "Give one article file; several documents in one index are not supported yet."
+        )
     settings = make_settings(index_dir, model)
     built = build_index(settings, sources[0] if sources else None)
     document = built.document
@@ -95,7 +97,9 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @common_options
 @edge
-def ask(questions: tuple[str, ...], as_json: bool, index_dir: Path | None, model: str | None) -> None:
+def ask(
+    questions: tuple[str, ...], as_json: bool, index_dir: Path | None, model: str | None
+) -> None:
     """Answer each QUESTION; '-' reads one question per line from stdin."""
     from bot.core import validate_question
 
@@ -161,7 +165,9 @@ def format_answer(answer: Any) -> str:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Read questions from stdin, write JSON lines.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Read questions from stdin, write JSON lines."
+)
 @common_options
 @edge
 def chat(as_json: bool, index_dir: Path | None, model: str | None) -> None:
@@ -215,10 +221,17 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 
 @main.command("eval")
 @click.argument("qa_file", type=click.Path(path_type=Path))
-@click.option("--answers", "answers_out", type=click.Path(path_type=Path), help="Also write the answers as JSON lines.")
+@click.option(
+    "--answers",
+    "answers_out",
+    type=click.Path(path_type=Path),
+    help="Also write the answers as JSON lines.",
+)
 @common_options
 @edge
-def eval_command(qa_file: Path, answers_out: Path | None, index_dir: Path | None, model: str | None) -> None:
+def eval_command(
+    qa_file: Path, answers_out: Path | None, index_dir: Path | None, model: str | None
+) -> None:
     """Score QA_FILE (JSON lines) as ../shared/eval/score.py does."""
     from bot.evaluate import evaluate, load_items
 

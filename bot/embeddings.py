@@ -54,7 +54,8 @@ def resolve_model(name: str) -> str:
 def normalise(vectors: np.ndarray) -> Vectors:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    normalised: Vectors = vectors / np.maximum(norms, 1e-12)
+    return normalised
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class SentenceTransformerEncoder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return embedding_dimension(self.model)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -128,6 +129,14 @@ class SentenceTransformerEncoder:
         return ParagraphEncoding(paragraph, normalise(np.stack(sentence_rows)))
 
 
+def embedding_dimension(model: Any) -> int:
+    """The vector size, under the method name of old and new sentence-transformers alike."""
+    method = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
+    return int(method())
+
+
 def _load_sentence_transformer(model_name: str) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
     try:
@@ -141,7 +150,7 @@ def _load_sentence_transformer(model_name: str) -> Any:
     except Exception as error:
         raise ModelError(
             f"Cannot load embedding model {model_name!r}: give --model a local "
-            f"sentence-transformers directory or a model in the local cache ({type(error).__name__})."
+            f"sentence-transformers directory or a cached model ({type(error).__name__})."
         ) from None
 
 
@@ -197,7 +206,9 @@ def export_onnx(encoder: SentenceTransformerEncoder, directory: Path) -> bool:
     try:
         config = _export(encoder.model, directory)
     except Exception as error:  # any exporter failure leaves the slower, exact path
-        log.warning("ONNX export of %s failed (%s); queries will use torch", encoder.model_name, error)
+        log.warning(
+            "ONNX export of %s failed (%s); queries will use torch", encoder.model_name, error
+        )
         return False
     probe = ["A probe sentence to compare encoders.", "Short one."]
     reference = encoder.encode(probe)
@@ -215,8 +226,14 @@ def _export(model: Any, directory: Path) -> dict[str, Any]:
 
     transformer, pooling = model[0], _pooling_mode(model)
     tokenizer = transformer.tokenizer
-    inputs = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
-    sample = tokenizer(["export sample", "a second, longer export sample"], padding=True, return_tensors="pt")
+    inputs = [
+        n
+        for n in ("input_ids", "attention_mask", "token_type_ids")
+        if n in tokenizer.model_input_names
+    ]
+    sample = tokenizer(
+        ["export sample", "a second, longer export sample"], padding=True, return_tensors="pt"
+    )
 
     class Hidden(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -244,7 +261,7 @@ def _export(model: Any, directory: Path) -> dict[str, Any]:
         "pooling": pooling,
         "normalize": any(type(m).__name__ == "Normalize" for m in model),
         "inputs": inputs,
-        "dimension": int(model.get_sentence_embedding_dimension()),
+        "dimension": embedding_dimension(model),
         "max_length": int(model.max_seq_length),
         "pad_id": int(tokenizer.pad_token_id or 0),
     }

@@ -41,7 +41,7 @@ class Scores:
 
 def score(items: list[dict[str, Any]], answers: list[dict[str, Any]]) -> Scores:
     correct = answerable = refused = unanswerable = cited = cited_good = 0
-    misses = []
+    misses: list[str] = []
     for item, answer in zip(items, answers, strict=True):
         citations = [norm(c.get("text", "")) for c in answer.get("citations", [])]
         if item.get("unanswerable"):

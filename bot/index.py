@@ -110,7 +110,9 @@ def read_manifest(directory: Path) -> dict[str, Any] | None:
             return None
         manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
     except PermissionError:
-        raise IndexStoreError(f"Cannot read the index in {directory} (permission denied).") from None
+        raise IndexStoreError(
+            f"Cannot read the index in {directory} (permission denied)."
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise IndexCorruptError(f"The index manifest in {directory} is damaged.") from None
     except OSError as error:
@@ -162,7 +164,9 @@ def _check_sizes(directory: Path, manifest: dict[str, Any]) -> None:
     for name, size in manifest["files"].items():
         path = directory / name
         if not path.is_file() or path.stat().st_size != size:
-            raise IndexCorruptError(f"The index in {directory} is damaged ({name} is missing or truncated).")
+            raise IndexCorruptError(
+                f"The index in {directory} is damaged ({name} is missing or truncated)."
+            )
 
 
 def _rebuild_source(manifest: dict[str, Any] | None, settings: Settings) -> Path:
@@ -176,25 +180,38 @@ def _rebuild_source(manifest: dict[str, Any] | None, settings: Settings) -> Path
 def _writable(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-")
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
     except OSError as error:
-        raise IndexStoreError(f"Cannot write the index in {directory} ({error.strerror}).") from None
+        raise IndexStoreError(
+            f"Cannot write the index in {directory} ({error.strerror})."
+        ) from None
     return directory
 
 
 def _ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, model: str) -> bool:
-    """Export the ONNX query encoder once per model; the export is reused across articles."""
+    """Export the ONNX query encoder once per model; an intact export is reused across articles."""
     target = directory / ENCODER_DIR
-    stamp = target / "model.json"
-    if stamp.is_file() and json.loads(stamp.read_text("utf-8")).get("model") == model:
+    if _export_stamp(target) == {"model": model, "sizes": _export_sizes(target)}:
         return (target / "encoder.json").is_file()
     staging = Path(tempfile.mkdtemp(dir=directory, prefix=".encoder-"))
     ok = export_onnx(encoder, staging)
-    (staging / "model.json").write_text(json.dumps({"model": model}), "utf-8")
+    stamp = {"model": model, "sizes": _export_sizes(staging)}
+    (staging / "model.json").write_text(json.dumps(stamp), "utf-8")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     return ok
+
+
+def _export_stamp(target: Path) -> Any:
+    try:
+        return json.loads((target / "model.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _export_sizes(target: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in sorted(target.glob("*")) if p.name != "model.json"}
 
 
 def _write_files(
@@ -215,7 +232,10 @@ def _write_files(
         np.save(staging / "sentences.npy", sentence_vectors, allow_pickle=False)
         files = {name: (staging / name).stat().st_size for name in DATA_FILES}
         if onnx_ready:
-            files |= {f"{ENCODER_DIR}/{n}": (directory / ENCODER_DIR / n).stat().st_size for n in ("model.onnx", "tokenizer.json", "encoder.json")}
+            files |= {
+                f"{ENCODER_DIR}/{n}": (directory / ENCODER_DIR / n).stat().st_size
+                for n in ("model.onnx", "tokenizer.json", "encoder.json")
+            }
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": settings.model,
@@ -237,7 +257,9 @@ def _write_files(
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes().decode("utf-8-sig", "replace").encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        path.read_bytes().decode("utf-8-sig", "replace").encode("utf-8")
+    ).hexdigest()
 
 
 def _document_to_json(document: Document) -> dict[str, Any]:
@@ -247,7 +269,10 @@ def _document_to_json(document: Document) -> dict[str, Any]:
         "text": document.text,
         "sha256": document.sha256,
         "paragraphs": [
-            {**{k: v for k, v in asdict(p).items() if k != "sentences"}, "sentences": [asdict(s) for s in p.sentences]}
+            {
+                **{k: v for k, v in asdict(p).items() if k != "sentences"},
+                "sentences": [asdict(s) for s in p.sentences],
+            }
             for p in document.paragraphs
         ],
     }

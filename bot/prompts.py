@@ -12,17 +12,17 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
 @cache
-def template(name: str) -> string.Template:
-    path = PROMPTS_DIR / f"{name}.txt"
+def template(name: str, directory: Path = PROMPTS_DIR) -> string.Template:
+    path = directory / f"{name}.txt"
     try:
         return string.Template(path.read_text("utf-8").strip())
     except OSError:
-        raise ArticlebotError(f"Template {name!r} is missing from {PROMPTS_DIR}.") from None
+        raise ArticlebotError(f"Template {name!r} is missing from {directory}.") from None
 
 
-def render(name: str, **values: object) -> str:
+def render(template_name: str, directory: Path = PROMPTS_DIR, /, **values: object) -> str:
     """Fill a template; a variable it names but is not given is an error, not a blank."""
     try:
-        return template(name).substitute({k: str(v) for k, v in values.items()})
+        return template(template_name, directory).substitute({k: str(v) for k, v in values.items()})
     except KeyError as missing:
-        raise ArticlebotError(f"Template {name!r} needs a value for {missing}.") from None
+        raise ArticlebotError(f"Template {template_name!r} needs a value for {missing}.") from None

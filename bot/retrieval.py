@@ -27,6 +27,7 @@ from bot.text import (
     SPEECH_VERBS,
     QuestionType,
     content_terms,
+    looks_like_organisation,
     offers_answer,
     question_type,
     term_set,
@@ -36,16 +37,31 @@ from bot.text import (
 DENSE_WEIGHT, PARAGRAPH_WEIGHT, COVERAGE_WEIGHT = 0.45, 0.15, 0.40
 ANSWER_THRESHOLD = 0.44
 UNKNOWN_PENALTY = 0.5
+BORROWED = 0.8
 SECOND_SENTENCE_RATIO = 0.95
 LEXICAL_CANDIDATES = 6
 _ANAPHOR = re.compile(r"^[\"'“‘]?(?:he|she|they|it|this|these|that|his|her|their|its)\b", re.I)
 _META = {
     "title": re.compile(r"\b(?:headline|title)\b", re.I),
-    "date": re.compile(r"\bwhen (?:was|is) (?:it|this|the (?:article|story|report|piece))\b.*\b(?:published|updated|written|posted)\b|\b(?:publication|article'?s?) date\b|\bdate of (?:the|this) (?:article|story|report)\b", re.I),
-    "credit": re.compile(r"\b(?:who wrote|author|byline|written by)\b|\b(?:where|who) does (?:this|the) (?:article|story|report|piece) come from\b|\bsource of (?:this|the) (?:article|story|report)\b", re.I),
-    "summary": re.compile(r"\bwhat is (?:this|the) (?:article|story|report|piece) about\b|\bsummar(?:y|ise|ize)\b|\bmain point\b|\bgist\b", re.I),
+    "date": re.compile(
+        r"\bwhen (?:was|is) (?:it|this|the (?:article|story|report|piece))\b.*\b(?:published|updated|written|posted)\b|\b(?:publication|article'?s?) date\b|\bdate of (?:the|this) (?:article|story|report)\b",
+        re.I,
+    ),
+    "credit": re.compile(
+        r"\b(?:who wrote|author|byline|written by)\b|\b(?:where|who) does (?:this|the) (?:article|story|report|piece) come from\b|\bsource of (?:this|the) (?:article|story|report)\b",
+        re.I,
+    ),
+    "summary": re.compile(
+        r"\bwhat is (?:this|the) (?:article|story|report|piece) about\b|\bsummar(?:y|ise|ize)\b|\bmain point\b|\bgist\b",
+        re.I,
+    ),
 }
-_META_ROLES = {"title": ("title",), "date": ("dateline",), "credit": ("credit",), "summary": ("title", "standfirst")}
+_META_ROLES = {
+    "title": ("title",),
+    "date": ("dateline",),
+    "credit": ("credit",),
+    "summary": ("title", "standfirst"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class SentenceTable:
 
     def is_person(self, name: str) -> bool:
         """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
+        if looks_like_organisation(name):
+            return False
         pattern = rf"{re.escape(name)}(?:,[^.,]{{0,80}},)?\s+(?:also\s+)?{SPEECH_VERBS}\b|{SPEECH_VERBS},?\s+{re.escape(name)}\b"
         return re.search(pattern, self.text) is not None
 
@@ -111,13 +129,17 @@ class SentenceTable:
         """A sentence that needs the one before it: it opens with a pronoun, or it is a bare
         quotation whose speaker was named just before."""
         text = self.sentences[position].text
-        bare_quote = text[:1] in "\"“" and not re.search(SPEECH_VERBS, text)
+        bare_quote = text[:1] in '"“' and not re.search(SPEECH_VERBS, text)
         return position > 0 and (bool(_ANAPHOR.match(text)) or bare_quote)
 
-    def context_terms(self, position: int) -> frozenset[str]:
-        if self.leans_on_previous(position):
-            return self.terms[position] | self.terms[position - 1]
-        return self.terms[position]
+    def context_coverage(self, query_terms: Sequence[str], position: int) -> float:
+        """Coverage of a sentence; one that leans on the previous borrows its terms at a
+        discount, so a self-contained sentence wins a tie."""
+        own = self.coverage(query_terms, self.terms[position])
+        if not self.leans_on_previous(position):
+            return own
+        joined = self.coverage(query_terms, self.terms[position] | self.terms[position - 1])
+        return own + BORROWED * (joined - own)
 
 
 def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
@@ -127,7 +149,13 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
         history: Sequence[Turn] = inputs.get("history", ())
         resolved = resolve_followup(inputs["question"], history, table.is_person)
         meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
-        return Query(inputs["question"], resolved, question_type(resolved), tuple(content_terms(resolved)), meta)
+        return Query(
+            inputs["question"],
+            resolved,
+            question_type(resolved),
+            tuple(content_terms(resolved)),
+            meta,
+        )
 
     def retrieve(query: Query) -> tuple[Query, list[Scored]]:
         return query, score_sentences(table, query, settings.top_paragraphs)
@@ -137,9 +165,9 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
         chosen = choose(table, query, scored, settings.max_citations)
         return make_answer(table, query, chosen, scored)
 
-    return (RunnableLambda(condense) | RunnableLambda(retrieve) | RunnableLambda(compose)).with_config(
-        run_name="articlebot"
-    )
+    return (
+        RunnableLambda(condense) | RunnableLambda(retrieve) | RunnableLambda(compose)
+    ).with_config(run_name="articlebot")
 
 
 def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> list[Scored]:
@@ -163,10 +191,15 @@ def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> 
         sentence = table.sentences[position]
         if table.leans_on_previous(position):
             joined = vectors[position] + vectors[position - 1]
-            similarity = max(similarity, float(joined @ vector) / float(np.linalg.norm(joined)))
-        coverage = table.coverage(query.terms, table.context_terms(position))
+            borrowed = BORROWED * float(joined @ vector) / float(np.linalg.norm(joined))
+            similarity = max(similarity, borrowed)
+        coverage = table.context_coverage(query.terms, position)
         paragraph = paragraph_score.get(sentence.paragraph, float(similarity))
-        score = DENSE_WEIGHT * float(similarity) + PARAGRAPH_WEIGHT * paragraph + COVERAGE_WEIGHT * coverage
+        score = (
+            DENSE_WEIGHT * float(similarity)
+            + PARAGRAPH_WEIGHT * paragraph
+            + COVERAGE_WEIGHT * coverage
+        )
         typed = offers_answer(query.kind, _with_context(table, position), query.resolved)
         scored.append(Scored(position, score, float(similarity), coverage, typed))
     return sorted(scored, key=lambda s: s.score, reverse=True)
@@ -189,9 +222,15 @@ def choose(table: SentenceTable, query: Query, scored: list[Scored], limit: int)
         return []
     best = typed[0]
     chosen = [best.position]
-    if _ANAPHOR.match(table.sentences[best.position].text) and query.kind.kind in ("person", "open"):
+    if _ANAPHOR.match(table.sentences[best.position].text) and query.kind.kind in (
+        "person",
+        "open",
+    ):
         previous = best.position - 1
-        if previous >= 0 and table.sentences[previous].paragraph == table.sentences[best.position].paragraph:
+        if (
+            previous >= 0
+            and table.sentences[previous].paragraph == table.sentences[best.position].paragraph
+        ):
             chosen.insert(0, previous)
     for other in typed[1:]:
         if len(chosen) >= limit or other.score < SECOND_SENTENCE_RATIO * best.score:
@@ -206,12 +245,15 @@ def confidence(table: SentenceTable, query: Query, best: Scored) -> float:
     return best.score * (1.0 - UNKNOWN_PENALTY * table.unknown_share(query.terms))
 
 
-def make_answer(table: SentenceTable, query: Query, chosen: list[int], scored: list[Scored]) -> Answer:
+def make_answer(
+    table: SentenceTable, query: Query, chosen: list[int], scored: list[Scored]
+) -> Answer:
     scores = {s.position: s.score for s in scored}
     source = table.index.document.source
     if not chosen:
         closest = tuple(
-            _citation(table, s.position, n, s.score, source) for n, s in enumerate(scored[:2], start=1)
+            _citation(table, s.position, n, s.score, source)
+            for n, s in enumerate(scored[:2], start=1)
         )
         return Answer(query.question, render("refusal"), False, (), query.resolved, closest)
     citations = tuple(
@@ -224,6 +266,6 @@ def make_answer(table: SentenceTable, query: Query, chosen: list[int], scored: l
 
 def _citation(table: SentenceTable, position: int, n: int, score: float, source: str) -> Citation:
     sentence = table.sentences[position]
-    return Citation(n, source, sentence.paragraph, sentence.number, sentence.text, score, sentence.id)
-
-
+    return Citation(
+        n, source, sentence.paragraph, sentence.number, sentence.text, score, sentence.id
+    )

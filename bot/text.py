@@ -8,13 +8,13 @@ from dataclasses import dataclass
 STOPWORDS = frozenset(
     """
     a an the and or but if then than so of in on at to for from by with about into onto over
-    under after before as is are was were be been being am do does did doing done have has had
-    having will would shall should can could may might must not no nor this that these those
-    it its it's he him his she her hers they them their theirs we us our you your i me my mine
-    what which who whom whose when where why how there here also just very too any all some
-    such each other both either neither one own same only more most much many again further
-    once up down out off above below between through during while until against among per
-    tell me please give let know say said says according article story report text
+    under after before as is are was were be been being am do does did doing done have has
+    had having will would shall should can could may might must not no nor this that these
+    those it its it's he him his she her hers they them their theirs we us our you your i me
+    my mine what which who whom whose when where why how there here also just very too any
+    all some such each other both either neither one own same only more most much many again
+    further once up down out off above below between through during while until against
+    among per tell me please give let know say said says according article story report text
     """.split()
 )
 WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
@@ -22,6 +22,11 @@ PRONOUNS = {"he": "", "him": "", "his": "'s", "she": "", "her": "'s", "hers": "'
 PLURAL_PRONOUNS = {"they": "", "them": "", "their": "'s"}
 SPEECH_VERBS = r"(?:said|says|told|tells|added|declared|stated|asked|argued|warned|wrote|noted)"
 
+_ORGANISATION = re.compile(
+    r"\b(?:Coalition|Ministry|Council|Army|Force|Forces|Party|Government|Nations|Union|"
+    r"Department|Agency|Committee|Organi[sz]ation|Association|Media|Group|Court|Assembly|"
+    r"Company|Corporation|University|Bank|Office|News|Times|Post)\b"
+)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*(?:['’][A-Za-z]+)?")
 _CAPITALISED_RUN = re.compile(
     r"\b[A-Z][A-Za-z\-]*(?:['’]s)?(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*[A-Z][A-Za-z\-]*)*"
@@ -43,14 +48,18 @@ _DATE = re.compile(
     r"last (?:week|month|year)|next (?:week|month|year)|this (?:week|month|year))\b",
     re.I,
 )
-_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b|, \d{1,3},", re.I)
+_AGE = re.compile(
+    r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b|, \d{1,3},", re.I
+)
 _MEASURE = re.compile(
     r"\b\d[\d,.]*\s*(?:%|percent|per cent|m|km|cm|mm|metres?|meters?|feet|foot|ft|inch(?:es)?|"
     r"miles?|kg|kilograms?|tons?|tonnes?|pounds?|lbs?|litres?|liters?|gallons?|degrees?|"
     r"storeys?|stories|floors?|hectares?|acres?)\b",
     re.I,
 )
-_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars?|euros?|pounds?|yuan|rubles?|lira)\b", re.I)
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars?|euros?|pounds?|yuan|rubles?|lira)\b", re.I
+)
 _LOCATIVE = re.compile(r"\b(?:in|at|on|from|near|inside|outside|across|to)\s+(?:the\s+)?[A-Z]")
 
 
@@ -62,11 +71,18 @@ def stem(word: str) -> str:
         word = word[:-2]
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         word = word[:-1]
-    for suffix, keep in (("ie", "y"), ("ment", ""), ("ing", ""), ("ed", ""), ("ly", ""), ("an", "a")):
+    for suffix, keep in (
+        ("ie", "y"),
+        ("ment", ""),
+        ("ing", ""),
+        ("ed", ""),
+        ("ly", ""),
+        ("an", "a"),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)] + keep
             break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def words(text: str) -> list[str]:
@@ -118,6 +134,10 @@ def names(text: str) -> list[str]:
     return [r for r in capitalised_runs(text) if not all(w.lower() in STOPWORDS for w in r.split())]
 
 
+def looks_like_organisation(name: str) -> bool:
+    return bool(_ORGANISATION.search(name))
+
+
 @dataclass(frozen=True)
 class QuestionType:
     """What kind of answer a question wants, so a sentence lacking one can't answer it."""
@@ -126,7 +146,10 @@ class QuestionType:
     focus: str = ""  # for "how many X": the stem of X
 
 
-_HOW_MANY = re.compile(r"\bhow (?:many|much)\s+((?:[a-z\-]+\s+){0,3}?[a-z\-]+)\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|could|can|died|killed)\b", re.I)
+_HOW_MANY = re.compile(
+    r"\bhow (?:many|much)\s+((?:[a-z\-]+\s+){0,3}?[a-z\-]+)\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|could|can|died|killed)\b",
+    re.I,
+)
 
 
 def question_type(question: str) -> QuestionType:
@@ -141,7 +164,10 @@ def question_type(question: str) -> QuestionType:
         match = _HOW_MANY.search(question)
         focus = stem(match.group(1).split()[-1]) if match else ""
         return QuestionType("number", focus)
-    if re.search(r"^\s*when\b|\bwhat (?:date|day|year|time|month)\b|\bwhich (?:date|day|year|month)\b|\bon what date\b", q):
+    if re.search(
+        r"^\s*when\b|\bwhat (?:date|day|year|time|month)\b|\bwhich (?:date|day|year|month)\b|\bon what date\b",
+        q,
+    ):
         return QuestionType("date")
     if re.search(r"^\s*(?:who|whom|whose)\b|\bby whom\b", q):
         return QuestionType("person")

@@ -1,0 +1,123 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.article import fold_lines, parse_article, read_article
+from bot.errors import ArticleError
+
+ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
+
+
+def texts(body: str) -> list[str]:
+    return [s.text for s in parse_article(body).sentences]
+
+
+def test_quote_with_attribution_stays_one_sentence() -> None:
+    assert texts(
+        '"It does appear (the strikes) were probably ISIL [ISIS] forces," Carter said. Then more.'
+    ) == [
+        '"It does appear (the strikes) were probably ISIL [ISIS] forces," Carter said.',
+        "Then more.",
+    ]
+
+
+def test_quote_of_several_sentences_is_split_inside() -> None:
+    got = texts(
+        'Lavrov said, "We want peace. A Syria for all, but there are differences." He left.'
+    )
+    assert got == [
+        'Lavrov said, "We want peace.',
+        'A Syria for all, but there are differences."',
+        "He left.",
+    ]
+
+
+@pytest.mark.parametrize("abbreviation", ["U.S.", "Dr.", "Sept.", "Mr.", "Gen."])
+def test_abbreviations_do_not_end_sentences(abbreviation: str) -> None:
+    assert len(texts(f"He met {abbreviation} Smith on Monday. Then he left.")) == 2
+
+
+def test_question_inside_quote_followed_by_lowercase_is_not_split() -> None:
+    assert texts('"Why now?" he asked. Nobody knew.') == ['"Why now?" he asked.', "Nobody knew."]
+
+
+def test_curly_quotes_nbsp_and_dashes() -> None:
+    body = "It was “doomed to fail”. He said\u00a0so -- twice -- on Monday. ‘Yes.’ Done."
+    assert texts(body) == [
+        "It was “doomed to fail”.",
+        "He said\u00a0so -- twice -- on Monday.",
+        "‘Yes.’",
+        "Done.",
+    ]
+
+
+def test_brackets_are_not_split() -> None:
+    assert len(texts("Forces (of the U.S. Army. Also others) were there. Next one.")) == 2
+
+
+def test_hard_wrapped_lines_are_joined_and_offsets_point_into_the_source() -> None:
+    body = (
+        "Title line\n\nThe first line of a\nhard-wrapped paragraph. Its second\n"
+        "  sentence.\n\nLast."
+    )
+    document = parse_article(body)
+    assert [p.number for p in document.paragraphs] == [1, 2, 3]
+    second = document.paragraphs[1].sentences
+    assert [s.text for s in second] == [
+        "The first line of a hard-wrapped paragraph.",
+        "Its second sentence.",
+    ]
+    for sentence in document.sentences:
+        assert fold_lines(body[sentence.start : sentence.end]) == sentence.text
+
+
+def test_the_default_article_roles_title_and_ids() -> None:
+    document = read_article(ARTICLE)
+    assert document.title == "US defence chief says Russia ‘probably’ not targeting ISIS"
+    roles = {p.role for p in document.paragraphs}
+    assert {"title", "dateline", "credit", "caption", "heading", "body"} <= roles
+    assert document.date == "Updated Oct 1, 2015"
+    assert document.sentences[0].role == "title"  # the title is citable too
+    ids = [s.id for s in document.sentences]
+    assert len(set(ids)) == len(ids)
+    assert ids == [s.id for s in read_article(ARTICLE).sentences]  # stable across reads
+    for sentence in document.sentences:
+        assert fold_lines(document.text[sentence.start : sentence.end]) == sentence.text
+
+
+def test_ids_change_with_the_text() -> None:
+    assert (
+        parse_article("One. Two.").sentences[0].id != parse_article("One. Three.").sentences[0].id
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x01binary\x00", "binary"),
+        (b"caf\xe9 au lait", "not UTF-8"),
+        (b"   \n\n  ", "no text"),
+    ],
+)
+def test_bad_files_are_refused_clearly(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(data)
+    with pytest.raises(ArticleError, match=message):
+        read_article(path)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(ArticleError, match="not found"):
+        read_article(tmp_path / "nope.txt")
+    with pytest.raises(ArticleError, match="directory"):
+        read_article(tmp_path)
+
+
+@given(st.text(min_size=1, max_size=400).filter(lambda t: t.strip()))
+def test_any_text_parses_to_sentences_from_the_source(text: str) -> None:
+    document = parse_article(text)
+    for sentence in document.sentences:
+        assert sentence.text
+        assert fold_lines(text[sentence.start : sentence.end]) == sentence.text

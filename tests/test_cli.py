@@ -1,0 +1,161 @@
+"""The CLI as users meet it: real processes, real index, exit codes and one-line errors."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_ask_prints_the_answer_then_numbered_sources(run_cli: Run) -> None:
+    result = run_cli("ask", "Who heads the Syrian National Coalition?")
+    assert result.returncode == 0, result.stderr
+    answer, sources = result.stdout.split("\nSources:\n")
+    assert "[1]" in answer
+    assert sources.startswith(
+        "  [1] paragraph 11: Khoja, the head of the Syrian National Coalition"
+    )
+
+
+def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
+    result = run_cli(
+        "ask", "--index-dir", str(index_dir), "--json", "How many flights did the jets conduct?"
+    )
+    data = json.loads(result.stdout)
+    assert set(data) == {"question", "answer", "answered", "citations"}
+    assert set(data["citations"][0]) == {"n", "source", "paragraph", "sentence", "text", "score"}
+    assert "20 flights" in data["citations"][0]["text"]
+
+
+def test_batch_gives_one_line_per_input_line_and_goes_on(run_cli: Run) -> None:
+    stdin = b"Who is Ashton Carter?\n\n" + b"x" * 100_000 + b"\n\xff\xfe bad\nTell me a joke.\n"
+    result = run_cli("ask", "--json", "-", stdin=stdin)
+    assert result.returncode == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 5
+    assert lines[0]["answered"] is True
+    assert (
+        "empty" in lines[1]["error"]
+        and "too long" in lines[2]["error"]
+        and "UTF-8" in lines[3]["error"]
+    )
+    assert lines[4]["answered"] is False and lines[4]["citations"] == []
+
+
+@pytest.mark.parametrize(("question", "message"), [("   ", "empty"), ("x" * 100_000, "too long")])
+def test_bad_questions_exit_non_zero_with_one_line(
+    run_cli: Run, question: str, message: str
+) -> None:
+    result = run_cli("ask", question)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error:") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    no_traceback(result)
+
+
+def test_chat_json_resolves_follow_ups_and_resets(run_cli: Run) -> None:
+    stdin = "Who is Ashton Carter?\nWhere did he speak?\n/reset\n\n"
+    lines = [json.loads(x) for x in run_cli("chat", "--json", stdin=stdin).stdout.splitlines()]
+    assert "Pentagon" in lines[1]["answer"]
+    assert lines[2] == {"reset": True}
+    assert "error" in lines[3]
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "code"),
+    [
+        (b"\x00\x01\x02binary", "binary", 3),
+        (b"\xe9t\xe9 caf\xe9", "not UTF-8", 3),
+        (None, "not found", 3),
+    ],
+)
+def test_index_refuses_bad_article_files(
+    run_cli: Run, tmp_path: Path, content: bytes | None, message: str, code: int
+) -> None:
+    article = tmp_path / "article.txt"
+    if content is not None:
+        article.write_bytes(content)
+    result = run_cli("index", str(article), "--index-dir", str(tmp_path / "idx"))
+    assert result.returncode == code and message in result.stderr
+    no_traceback(result)
+
+
+def test_an_unusable_index_directory(run_cli: Run, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    result = run_cli("ask", "--index-dir", str(blocker), "Who is Ashton Carter?")
+    assert result.returncode == 4 and "not a directory" in result.stderr
+    no_traceback(result)
+
+
+def test_a_failed_index_leaves_the_old_one_usable(
+    run_cli: Run, tmp_path: Path, index_dir: Path
+) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00binary")
+    before = (index_dir / "manifest.json").read_bytes()
+    assert run_cli("index", str(bad)).returncode != 0
+    assert (index_dir / "manifest.json").read_bytes() == before
+    assert run_cli("ask", "Who is Ashton Carter?").returncode == 0
+
+
+def test_eval_prints_the_scores(run_cli: Run, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "q": "How many flights?",
+                "answer_any": ["20"],
+                "evidence_any": ["20 flights"],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "b", "q": "How tall is the Eiffel Tower?", "unanswerable": True})
+        + "\n"
+    )
+    result = run_cli("eval", str(qa))
+    assert (
+        result.stdout.strip()
+        == "answered correctly 1/1, refused 1/1 unanswerable, citation precision 1.00; misses: none"
+    )
+
+
+def test_ctrl_c_in_chat_exits_cleanly(index_dir: Path, article_index: object) -> None:
+    env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    assert process.stdin and process.stdout
+    process.stdin.write(b"Who is Ashton Carter?\n")
+    process.stdin.flush()
+    process.stdout.readline()  # the first answer is out: the index is loaded
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr.decode() and "Interrupted" in stderr.decode()
+
+
+def test_help_is_fast_and_lists_the_commands(run_cli: Run) -> None:
+    result = run_cli("--help")
+    for command in ("index", "ask", "chat", "eval"):
+        assert command in result.stdout

@@ -1,0 +1,52 @@
+import pytest
+
+from bot.core import Answer, Answerer, Citation, Turn, validate_question
+from bot.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("x" * 100_000, "too long"),
+        ("bad\x00byte", "not text"),
+        (b"bytes", "must be text"),
+    ],
+)
+def test_questions_that_cannot_be_asked(question: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        validate_question(question, 1000)
+
+
+def test_questions_are_tidied() -> None:
+    assert validate_question("  Who   is\nCarter? ", 1000) == "Who is Carter?"
+
+
+def test_the_types_are_frozen() -> None:
+    citation = Citation(1, "a.txt", 2, 1, "Text.", 0.5)
+    answer = Answer("q", "Text. [1]", True, (citation,))
+    with pytest.raises(AttributeError):
+        answer.text = "changed"  # type: ignore[misc]
+    assert answer.to_json()["citations"][0] == {
+        "n": 1,
+        "source": "a.txt",
+        "paragraph": 2,
+        "sentence": 1,
+        "text": "Text.",
+        "score": 0.5,
+    }
+
+
+def test_answer_uses_the_history(answerer: Answerer) -> None:
+    first = answerer.answer("What did Khaled Khoja say about the strikes?")
+    follow = answerer.answer("How many civilians did he say died?", [Turn(first.question, first)])
+    assert "Khoja" in follow.resolved_question
+    assert "36" in follow.text
+    alone = answerer.answer("How many civilians did he say died?")
+    assert alone.resolved_question == "How many civilians did he say died?"
+
+
+def test_answer_rejects_bad_input(answerer: Answerer) -> None:
+    with pytest.raises(InputError):
+        answerer.answer("   ")

@@ -1,0 +1,68 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.embeddings import EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder, resolve_model
+from bot.errors import ModelError
+from bot.index import ArticleIndex
+from bot.settings import PROJECT_ROOT
+
+TEXTS = ["Who heads the Syrian National Coalition?", "Russia gave a warning to the US.", "x"]
+
+
+@pytest.fixture(scope="module")
+def reference() -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder("all-MiniLM-L6-v2")
+
+
+def test_onnx_query_encoder_matches_sentence_transformers(
+    article_index: ArticleIndex, reference: SentenceTransformerEncoder
+) -> None:
+    assert isinstance(article_index.encoder, OnnxEncoder)
+    onnx_vectors = article_index.encoder.encode(TEXTS)
+    np.testing.assert_allclose(onnx_vectors, reference.encode(TEXTS), atol=1e-5)
+
+
+def test_paragraph_vectors_from_the_token_pass_equal_encode(
+    reference: SentenceTransformerEncoder,
+) -> None:
+    paragraph = "Carter spoke on Wednesday. He said the approach was doomed to fail."
+    (encoding,) = reference.encode_paragraphs([paragraph], [[(0, 26), (27, len(paragraph))]])
+    np.testing.assert_allclose(encoding.paragraph, reference.encode([paragraph])[0], atol=1e-5)
+    assert encoding.sentences.shape == (2, reference.dimension)
+    np.testing.assert_allclose(np.linalg.norm(encoding.sentences, axis=1), 1.0, atol=1e-5)
+    # in context, yet still close to the sentence read alone
+    alone = reference.encode(["He said the approach was doomed to fail."])[0]
+    assert float(encoding.sentences[1] @ alone) > 0.7
+
+
+def test_langchain_embeddings_adapter(reference: SentenceTransformerEncoder) -> None:
+    adapter = EncoderEmbeddings(reference)
+    assert len(adapter.embed_query("hello")) == reference.dimension
+    assert len(adapter.embed_documents(["a", "b"])) == 2
+
+
+def test_the_default_name_resolves_to_the_bundled_model() -> None:
+    assert resolve_model("all-MiniLM-L6-v2").endswith("model")
+    assert resolve_model("/some/local/path") == "/some/local/path"
+
+
+def test_an_unknown_model_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match="Cannot load embedding model"):
+        SentenceTransformerEncoder("/nonexistent/model-dir").encode(["x"])
+
+
+def test_answering_never_imports_torch(article_index: ArticleIndex, index_dir: object) -> None:
+    code = (
+        "import sys; from pathlib import Path; from bot.settings import Settings; "
+        "from bot.index import open_index; from bot.core import Answerer; "
+        f"s = Settings(index_dir=Path({str(index_dir)!r})); a = Answerer(open_index(s), s); "
+        "a.answer('Who is Ashton Carter?'); "
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]

@@ -1,0 +1,64 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.errors import InputError
+from bot.evaluate import load_items, norm, score
+from tests.conftest import SHARED_EVAL
+
+ITEMS = [
+    {"id": "a", "q": "Q1", "answer_any": ["Twenty"], "evidence_any": ["20 flights"]},
+    {"id": "b", "q": "Q2", "answer_any": ["x"], "evidence_any": ["y"]},
+    {"id": "c", "q": "Q3", "unanswerable": True},
+    {"id": "d", "q": "Q4", "unanswerable": True},
+]
+ANSWERS = [
+    {
+        "answer": "twenty",
+        "answered": True,
+        "citations": [{"text": "It made 20 flights."}, {"text": "Other."}],
+    },
+    {"answer": "x", "answered": True, "citations": [{"text": "nothing"}]},
+    {"answer": "The article doesn't say.", "answered": False, "citations": []},
+    {"answer": "Yes", "answered": True, "citations": [{"text": "z"}]},
+]
+
+
+def test_scores_count_what_score_py_counts() -> None:
+    got = score(ITEMS, ANSWERS)
+    assert (got.correct, got.answerable, got.refused, got.unanswerable) == (1, 2, 1, 2)
+    assert got.precision == pytest.approx(1 / 3)
+    assert got.misses == ("b", "d")
+
+
+@pytest.mark.skipif(
+    not (SHARED_EVAL / "score.py").is_file(), reason="../shared/eval/score.py not present"
+)
+def test_agrees_with_the_reference_scorer() -> None:
+    spec = importlib.util.spec_from_file_location("reference_score", SHARED_EVAL / "score.py")
+    assert spec and spec.loader
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    n_ok, n_ans, n_ref, n_un, prec, misses = reference.score(ITEMS, ANSWERS)
+    got = score(ITEMS, ANSWERS)
+    assert (got.correct, got.answerable, got.refused, got.unanswerable, list(got.misses)) == (
+        n_ok,
+        n_ans,
+        n_ref,
+        n_un,
+        misses,
+    )
+    assert got.precision == pytest.approx(prec)
+    assert norm("“Curly”\u00a0 Quotes") == reference.norm("“Curly”\u00a0 Quotes")
+
+
+def test_bad_qa_files(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"q": "fine"}\nnot json\n')
+    with pytest.raises(InputError, match=":2 is not valid JSON"):
+        load_items(path)
+    path.write_text(json.dumps({"nothing": 1}))
+    with pytest.raises(InputError, match="neither"):
+        load_items(path)

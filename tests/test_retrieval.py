@@ -1,0 +1,105 @@
+"""The chain on the default article: quality bars on the visible set, and its invariants."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.article import fold_lines
+from bot.core import Answerer
+from bot.evaluate import evaluate, load_items
+from bot.retrieval import SentenceTable
+from tests.conftest import SHARED_EVAL
+
+needs_eval = pytest.mark.skipif(
+    not SHARED_EVAL.is_dir(), reason="../shared/eval is not beside the checkout"
+)
+
+
+@needs_eval
+def test_visible_qa_meets_the_bar(answerer: Answerer) -> None:
+    scores, _ = evaluate(answerer, load_items(SHARED_EVAL / "visible_qa.jsonl"))
+    assert scores.correct >= 19, scores.summary()
+    assert scores.refused >= 7, scores.summary()
+    assert scores.precision >= 0.80, scores.summary()
+
+
+@needs_eval
+def test_visible_follow_ups_all_pass(answerer: Answerer) -> None:
+    scores, _ = evaluate(answerer, load_items(SHARED_EVAL / "visible_chat.jsonl"))
+    assert scores.correct == scores.answerable == 4, scores.summary()
+
+
+QUESTIONS = [
+    "Who is Ashton Carter?",
+    "How many flights did the jets conduct?",
+    "What did Kerry tell the Security Council?",
+    "What is the capital of France?",
+    "Tell me a joke.",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_citations_are_verbatim_and_markers_match(answerer: Answerer, question: str) -> None:
+    answer = answerer.answer(question)
+    text = answerer.index.document.text
+    for citation in answer.citations:
+        sentence = next(
+            s for s in answerer.index.document.sentences if s.id == citation.sentence_id
+        )
+        assert fold_lines(text[sentence.start : sentence.end]) == citation.text
+        assert (citation.paragraph, citation.sentence) == (sentence.paragraph, sentence.number)
+        assert f"[{citation.n}]" in answer.text
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert 0 < len(answer.citations) <= 3 if answer.answered else answer.citations == ()
+    assert answer.text.strip()
+
+
+def test_a_refusal_is_a_short_human_sentence_with_closest_passages(answerer: Answerer) -> None:
+    answer = answerer.answer("How tall is the Eiffel Tower?")
+    assert not answer.answered and answer.citations == ()
+    assert answer.text == "The article doesn't say."
+    assert answer.closest  # offered to frontends, never as citations
+
+
+def test_how_many_needs_the_counted_thing(answerer: Answerer) -> None:
+    answer = answerer.answer("How many civilians were killed?")
+    assert answer.answered and "36" in answer.citations[0].text
+    assert not answerer.answer("How many tanks did Russia send?").answered
+
+
+def test_questions_about_the_article_itself(answerer: Answerer) -> None:
+    assert answerer.answer("What is the headline?").citations[0].sentence_id.endswith(":p1s1")
+    assert "Oct 1, 2015" in answerer.answer("When was the article published?").text
+
+
+def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
+    answer = answerer.answer("Which US official spoke to the UN Security Council?")
+    assert "Kerry" in " ".join(c.text for c in answer.citations)
+
+
+def test_the_table_knows_who_is_quoted(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    assert table.is_person("Carter") and table.is_person("Khoja") and table.is_person("Lavrov")
+    assert not table.is_person("Syrian National Coalition")
+
+
+def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
+    from bot.index import build_index
+    from bot.settings import Settings
+
+    article = tmp_path / "other.txt"
+    article.write_text(
+        "City council approves new bridge\n\nUpdated March 3, 2021\n\n"
+        "The city council voted 7 to 2 on Tuesday to build a new bridge over the Elm River.\n\n"
+        'The bridge will cost $40 million and open in 2024, Mayor Jane Ortiz said. "It connects '
+        'two halves of our city," she added.\n\nCritics said the money should go to schools.\n',
+        "utf-8",
+    )
+    local = Settings(index_dir=tmp_path / "idx", article=article)
+    other = Answerer(build_index(local), local)
+    assert "$40 million" in other.answer("How much will the bridge cost?").text
+    assert "7 to 2" in other.answer("How did the council vote?").text
+    assert "Ortiz" in other.answer("Who is the mayor?").text
+    assert not other.answer("How tall is the Eiffel Tower?").answered
+    assert json.dumps(other.answer("What river does it cross?").to_json())

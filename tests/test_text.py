@@ -1,0 +1,53 @@
+import pytest
+
+from bot.text import content_terms, offers_answer, question_type, stem, term_set
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("heads", "head"), ("stated", "statement"), ("Russian", "Russia"), ("warned", "warning")],
+)
+def test_stems_meet(a: str, b: str) -> None:
+    assert stem(a) == stem(b)
+
+
+def test_acronyms_meet_their_spelled_out_form() -> None:
+    assert "acr:us" in term_set("the United States said")
+    assert "acr:un" in set(content_terms("Who spoke to the UN?"))
+    assert "acr:un" in term_set("He told the United Nations Security Council")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many flights were there?", "number"),
+        ("How old is he?", "age"),
+        ("How tall is the tower?", "measure"),
+        ("When did it start?", "date"),
+        ("On what date did he speak?", "date"),
+        ("Who said it?", "person"),
+        ("Where did he go?", "place"),
+        ("What did he say?", "open"),
+    ],
+)
+def test_question_types(question: str, kind: str) -> None:
+    assert question_type(question).kind == kind
+
+
+def test_a_number_question_needs_a_number_about_the_thing_counted() -> None:
+    kind = question_type("How many civilians were killed?")
+    assert offers_answer(kind, "36 civilians had been killed.", "How many civilians were killed?")
+    assert not offers_answer(kind, "20 flights were flown.", "How many civilians were killed?")
+    assert not offers_answer(kind, "Civilians were killed.", "How many civilians were killed?")
+
+
+def test_age_and_date_answers() -> None:
+    assert offers_answer(
+        question_type("How old is Carter?"), "Carter, 61, said.", "How old is Carter?"
+    )
+    assert not offers_answer(
+        question_type("How old is Carter?"), "Carter said so.", "How old is Carter?"
+    )
+    assert offers_answer(
+        question_type("When did he speak?"), "He spoke on September 30, 2015.", "When did he speak?"
+    )
