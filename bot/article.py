@@ -27,6 +27,8 @@ ABBREVIATIONS = frozenset(
 )
 
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+_LINE_END = re.compile(r"\r?\n\s*")
+UNWRAPPED_LINE = 120  # a line longer than this was not hard-wrapped
 # A terminator, any closing quotes or brackets, then whitespace.
 _TERMINATOR = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
@@ -161,8 +163,11 @@ def _fallback_title(source: str) -> str:
 
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Paragraphs end at blank lines; in a text with none whose lines are too long to be
+    hard-wrapped, each line is a paragraph."""
+    breaks = _PARAGRAPH_BREAK if _has_blank_lines_or_wraps(text) else _LINE_END
     position = 0
-    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+    for match in [*breaks.finditer(text), None]:
         stop = match.start() if match else len(text)
         chunk = text[position:stop]
         stripped = chunk.strip()
@@ -171,6 +176,12 @@ def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
             yield position + lead, position + lead + len(stripped)
         if match:
             position = match.end()
+
+
+def _has_blank_lines_or_wraps(text: str) -> bool:
+    if _PARAGRAPH_BREAK.search(text.strip()):
+        return True
+    return max((len(line) for line in text.splitlines()), default=0) <= UNWRAPPED_LINE
 
 
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

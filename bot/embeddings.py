@@ -100,31 +100,38 @@ class SentenceTransformerEncoder:
         context of its paragraph ("late chunking"), so "He said..." still knows who he is.
         Sentences cut off by the model's length limit are encoded on their own.
         """
-        tokens = self.model.encode(
-            list(paragraphs), batch_size=BATCH_SIZE, output_value="token_embeddings"
-        )
-        result = []
-        for text, sentence_spans, token_vectors in zip(paragraphs, spans, tokens, strict=True):
-            token_array = np.asarray(token_vectors.cpu().numpy(), dtype=np.float32)
-            result.append(self._pool(text, sentence_spans, token_array))
-        return result
-
-    def _pool(
-        self, text: str, spans: Sequence[tuple[int, int]], token_vectors: np.ndarray
-    ) -> ParagraphEncoding:
+        texts = list(paragraphs)
+        tokens = self.model.encode(texts, batch_size=BATCH_SIZE, output_value="token_embeddings")
         offsets = self.model.tokenizer(
-            text,
+            texts,
             return_offsets_mapping=True,
             truncation=True,
             max_length=self.model.max_seq_length,
-        )["offset_mapping"][: len(token_vectors)]
+        )["offset_mapping"]
+        result = []
+        for text, sentence_spans, token_vectors, token_offsets in zip(
+            texts, spans, tokens, offsets, strict=True
+        ):
+            token_array = np.asarray(token_vectors.cpu().numpy(), dtype=np.float32)
+            bounds = np.asarray(token_offsets[: len(token_array)], dtype=np.int64).reshape(-1, 2)
+            result.append(self._pool(text, sentence_spans, token_array, bounds))
+        return result
+
+    def _pool(
+        self,
+        text: str,
+        spans: Sequence[tuple[int, int]],
+        token_vectors: np.ndarray,
+        bounds: np.ndarray,
+    ) -> ParagraphEncoding:
         paragraph = normalise(token_vectors.mean(axis=0, keepdims=True))[0]
+        starts, ends = bounds[:, 0], bounds[:, 1]
         sentence_rows = []
         for start, end in spans:
-            rows = [i for i, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
-            if rows and offsets[rows[-1]][1] >= end - 1:
+            rows = (ends > starts) & (starts < end) & (ends > start)
+            if rows.any() and ends[rows].max() >= end - 1:
                 sentence_rows.append(token_vectors[rows].mean(axis=0))
-            else:
+            else:  # cut off by the model's length limit: read it on its own
                 sentence_rows.append(self.encode([text[start:end]])[0])
         return ParagraphEncoding(paragraph, normalise(np.stack(sentence_rows)))
 
@@ -152,6 +159,24 @@ def _load_sentence_transformer(model_name: str) -> Any:
             f"Cannot load embedding model {model_name!r}: give --model a local "
             f"sentence-transformers directory or a cached model ({type(error).__name__})."
         ) from None
+
+
+class LazyOnnxEncoder:
+    """Loads the ONNX encoder on first use, so building an index never pays for it."""
+
+    def __init__(self, directory: Path, dimension: int) -> None:
+        self._directory = directory
+        self._dimension = dimension
+        self._encoder: OnnxEncoder | None = None
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if self._encoder is None:
+            self._encoder = OnnxEncoder(self._directory)
+        return self._encoder.encode(texts)
 
 
 class OnnxEncoder:
@@ -244,18 +269,9 @@ def _export(model: Any, directory: Path) -> dict[str, Any]:
             return self.inner(**dict(zip(inputs, args, strict=True))).last_hidden_state
 
     directory.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Hidden(transformer.auto_model).eval(),
-            tuple(sample[n] for n in inputs),
-            str(directory / "model.onnx"),
-            input_names=inputs,
-            output_names=["hidden"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*inputs, "hidden"]},
-            opset_version=17,
-            dynamo=False,
-        )
+    _torch_export(
+        Hidden(transformer.auto_model).eval(), tuple(sample[n] for n in inputs), inputs, directory
+    )
     tokenizer.backend_tokenizer.save(str(directory / "tokenizer.json"))
     config = {
         "pooling": pooling,
@@ -267,6 +283,23 @@ def _export(model: Any, directory: Path) -> dict[str, Any]:
     }
     (directory / "encoder.json").write_text(json.dumps(config, indent=2), "utf-8")
     return config
+
+
+def _torch_export(module: Any, sample: tuple[Any, ...], inputs: list[str], directory: Path) -> None:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            sample,
+            str(directory / "model.onnx"),
+            input_names=inputs,
+            output_names=["hidden"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*inputs, "hidden"]},
+            opset_version=17,
+            dynamo=False,  # the TorchScript exporter handles BERT-like models without onnxscript
+        )
 
 
 def _pooling_mode(model: Any) -> str:

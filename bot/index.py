@@ -28,6 +28,7 @@ from bot.embeddings import (
     ENCODER_DIR,
     Encoder,
     EncoderEmbeddings,
+    LazyOnnxEncoder,
     OnnxEncoder,
     SentenceTransformerEncoder,
     export_onnx,
@@ -54,10 +55,17 @@ class ArticleIndex:
     manifest: dict[str, Any]
 
 
-def build_index(settings: Settings, source: Path | None = None) -> ArticleIndex:
-    """Embed an article's paragraphs (and their sentences) and write the index atomically."""
+def build_index(
+    settings: Settings,
+    source: Path | None = None,
+    encoder: SentenceTransformerEncoder | None = None,
+) -> ArticleIndex:
+    """Embed an article's paragraphs (and their sentences) and write the index atomically.
+
+    Pass an `encoder` already loaded to build several indexes without reloading the model.
+    """
     document = read_article(source or settings.article)
-    encoder = SentenceTransformerEncoder(settings.model)
+    encoder = encoder or SentenceTransformerEncoder(settings.model)
     encodings = encoder.encode_paragraphs(
         [document.text[p.start : p.end] for p in document.paragraphs],
         [[(s.start - p.start, s.end - p.start) for s in p.sentences] for p in document.paragraphs],
@@ -74,7 +82,9 @@ def build_index(settings: Settings, source: Path | None = None) -> ArticleIndex:
     onnx_ready = _ensure_query_encoder(encoder, directory, settings.model)
     manifest = _write_files(directory, document, store, sentence_vectors, settings, onnx_ready)
     log.info("indexed %s: %d paragraphs", document.source, len(document.paragraphs))
-    query_encoder: Encoder = OnnxEncoder(directory / ENCODER_DIR) if onnx_ready else encoder
+    query_encoder: Encoder = (
+        LazyOnnxEncoder(directory / ENCODER_DIR, encoder.dimension) if onnx_ready else encoder
+    )
     return ArticleIndex(document, store, sentence_vectors, query_encoder, manifest)
 
 

@@ -121,3 +121,15 @@ def test_any_text_parses_to_sentences_from_the_source(text: str) -> None:
     for sentence in document.sentences:
         assert sentence.text
         assert fold_lines(text[sentence.start : sentence.end]) == sentence.text
+
+
+def test_one_paragraph_per_line_without_blank_lines() -> None:
+    long_line = "This paragraph is a single long line of text that no editor would hard-wrap. " * 2
+    document = parse_article(f"Headline here\n{long_line}\n{long_line}\nShort closing line.")
+    assert [p.number for p in document.paragraphs] == [1, 2, 3, 4]
+    assert document.title == "Headline here"
+
+
+def test_hard_wrapped_text_without_blank_lines_stays_one_paragraph() -> None:
+    wrapped = "A short wrapped line\nthat goes on here\nand ends here."
+    assert len(parse_article(wrapped).paragraphs) == 1

@@ -159,3 +159,11 @@ def test_help_is_fast_and_lists_the_commands(run_cli: Run) -> None:
     result = run_cli("--help")
     for command in ("index", "ask", "chat", "eval"):
         assert command in result.stdout
+
+
+def test_an_unknown_model_is_one_line_and_exit_5(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli(
+        "ask", "--model", str(tmp_path / "no-model"), "--index-dir", str(tmp_path / "i"), "Hi?"
+    )
+    assert result.returncode == 5 and "Cannot load embedding model" in result.stderr
+    no_traceback(result)

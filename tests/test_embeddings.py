@@ -4,7 +4,13 @@ import sys
 import numpy as np
 import pytest
 
-from bot.embeddings import EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder, resolve_model
+from bot.embeddings import (
+    EncoderEmbeddings,
+    LazyOnnxEncoder,
+    OnnxEncoder,
+    SentenceTransformerEncoder,
+    resolve_model,
+)
 from bot.errors import ModelError
 from bot.index import ArticleIndex
 from bot.settings import PROJECT_ROOT
@@ -20,7 +26,7 @@ def reference() -> SentenceTransformerEncoder:
 def test_onnx_query_encoder_matches_sentence_transformers(
     article_index: ArticleIndex, reference: SentenceTransformerEncoder
 ) -> None:
-    assert isinstance(article_index.encoder, OnnxEncoder)
+    assert isinstance(article_index.encoder, LazyOnnxEncoder | OnnxEncoder)
     onnx_vectors = article_index.encoder.encode(TEXTS)
     np.testing.assert_allclose(onnx_vectors, reference.encode(TEXTS), atol=1e-5)
 
