@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.errors import ArticlebotError, InputError
+from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.prompts import render
 from bot.settings import Settings, settings_from_env
 
@@ -217,6 +217,44 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
         return None
     emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer) + "\n")
     return answer
+
+
+@main.command()
+@click.option(
+    "--token-file", type=click.Path(path_type=Path), help="Read the bot token from this file."
+)
+@click.option("--base-url", default=None, help="Bot API base URL, e.g. http://127.0.0.1:8081/bot")
+@click.option(
+    "--webhook-url", default=None, help="Serve a webhook at this public URL instead of polling."
+)
+@click.option("--listen", default=None, help="Webhook listen address (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Webhook port (default 8443).")
+@common_options
+@edge
+def telegram(
+    token_file: Path | None,
+    base_url: str | None,
+    webhook_url: str | None,
+    listen: str | None,
+    port: int | None,
+    index_dir: Path | None,
+    model: str | None,
+) -> None:
+    """Run the Telegram bot (token from $TELEGRAM_BOT_TOKEN or --token-file)."""
+    from bot.settings import read_token_file
+    from bot.telegram import run_telegram
+
+    settings = make_settings(index_dir, model).with_overrides(
+        telegram_token=read_token_file(token_file) if token_file else None,
+        telegram_base_url=base_url,
+        webhook_url=webhook_url,
+        webhook_listen=listen,
+        webhook_port=port,
+    )
+    if not settings.telegram_token:
+        raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
+    logging.getLogger().setLevel(logging.INFO)
+    run_telegram(settings, load_answerer)
 
 
 @main.command("eval")

@@ -5,7 +5,8 @@ ArticlebotError
 ├── ArticleError           the article cannot be read
 ├── IndexStoreError        the index directory cannot be used
 │   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
-└── ModelError             the embedding model cannot be loaded
+├── ModelError             the embedding model cannot be loaded
+└── ConfigError            a setting or secret is missing or malformed
 """
 
 from __future__ import annotations
@@ -47,3 +48,9 @@ class ModelError(ArticlebotError):
     """An embedding model that cannot be found or loaded."""
 
     exit_code = 5
+
+
+class ConfigError(ArticlebotError):
+    """A missing token, a malformed allowlist, an unreadable token file."""
+
+    exit_code = 2

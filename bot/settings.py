@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -23,7 +25,18 @@ class Settings:
     top_paragraphs: int = 4
     max_citations: int = 3
     history_turns: int = 6
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # Telegram
+    telegram_token: str = field(default="", repr=False)
+    telegram_base_url: str = ""
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = field(default="", repr=False)
+    allowed_chats: frozenset[int] | None = None
+    rate_limit: int = 10  # questions per user ...
+    rate_window_seconds: float = 60.0  # ... in this window
+    history_ttl_seconds: float = 1800.0
+    answer_workers: int = 4
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None means 'keep the current value'."""
@@ -40,4 +53,54 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):
         from_env["article"] = Path(env["ARTICLEBOT_ARTICLE"])
+    from_env |= _telegram_env(env)
     return Settings().with_overrides(**from_env).with_overrides(**flags)
+
+
+def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("TELEGRAM_BOT_TOKEN", "").strip():
+        values["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
+    if env.get("ARTICLEBOT_WEBHOOK_SECRET"):
+        values["webhook_secret"] = env["ARTICLEBOT_WEBHOOK_SECRET"]
+    if env.get("ARTICLEBOT_ALLOWED_CHATS", "").strip():
+        values["allowed_chats"] = parse_chat_ids(env["ARTICLEBOT_ALLOWED_CHATS"])
+    if env.get("ARTICLEBOT_RATE_LIMIT"):
+        values["rate_limit"], values["rate_window_seconds"] = parse_rate(
+            env["ARTICLEBOT_RATE_LIMIT"]
+        )
+    return values
+
+
+def parse_chat_ids(text: str) -> frozenset[int]:
+    """'123, -100456' -> {123, -100456}; anything else is a clear error."""
+    try:
+        return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"ARTICLEBOT_ALLOWED_CHATS must be chat ids separated by commas, not {text!r}."
+        ) from None
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """'10/60' -> 10 questions per 60 seconds."""
+    try:
+        count, seconds = text.split("/")
+        parsed = int(count), float(seconds)
+    except ValueError:
+        raise ConfigError(
+            f"A rate limit looks like 10/60 (questions/seconds), not {text!r}."
+        ) from None
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise ConfigError(f"A rate limit needs positive numbers, not {text!r}.")
+    return parsed
+
+
+def read_token_file(path: Path) -> str:
+    try:
+        token = path.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"Cannot read the token file {path}.") from None
+    if not token:
+        raise ConfigError(f"The token file {path} is empty.")
+    return token

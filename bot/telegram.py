@@ -1,0 +1,412 @@
+"""The Telegram frontend: relays messages to the core and replies with cited sentences.
+
+`build_application(settings, answerer)` wires the handlers; `run_telegram(settings)` loads the
+model once, then polls (or serves a webhook). Answers are computed in worker threads, updates of
+different chats run concurrently, and each chat's updates stay in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.core import Answer, Answerer, Turn
+from bot.errors import ArticlebotError, ConfigError, InputError
+from bot.prompts import render
+from bot.settings import Settings
+from bot.telegram_format import format_answer, plain
+
+log = logging.getLogger(__name__)
+SEND_ATTEMPTS = 3
+COMMANDS = [
+    BotCommand("ask", "Ask a question about the article"),
+    BotCommand("source", "Which article I know"),
+    BotCommand("reset", "Forget our conversation"),
+    BotCommand("help", "How to use me"),
+]
+
+
+class Conversations:
+    """Per-chat history: the last few turns, forgotten after a quiet spell."""
+
+    def __init__(
+        self, max_turns: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._turns: dict[int, deque[tuple[float, Turn]]] = defaultdict(
+            lambda: deque(maxlen=max_turns)
+        )
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def history(self, chat_id: int) -> list[Turn]:
+        now = self._clock()
+        turns = self._turns.get(chat_id, deque())
+        while turns and now - turns[0][0] > self._ttl:
+            turns.popleft()
+        return [turn for _, turn in turns]
+
+    def add(self, chat_id: int, turn: Turn) -> None:
+        self._turns[chat_id].append((self._clock(), turn))
+
+    def reset(self, chat_id: int) -> None:
+        self._turns.pop(chat_id, None)
+
+
+class QuestionQuota:
+    """A sliding-window limit of questions per user."""
+
+    def __init__(
+        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit, self._window, self._clock = limit, window_seconds, clock
+        self._asked: dict[int, deque[float]] = defaultdict(deque)
+
+    def allow(self, user_id: int) -> bool:
+        now, asked = self._clock(), self._asked[user_id]
+        while asked and now - asked[0] >= self._window:
+            asked.popleft()
+        if len(asked) >= self._limit:
+            return False
+        asked.append(now)
+        return True
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within a chat."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        async with self._locks[chat.id]:
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+class TelegramFrontend:
+    """The handlers, sharing the answerer, the conversations and the quota."""
+
+    def __init__(self, settings: Settings, answerer: Answerer) -> None:
+        self.settings = settings
+        self.answerer = answerer
+        self.conversations = Conversations(settings.history_turns, settings.history_ttl_seconds)
+        self.quota = QuestionQuota(settings.rate_limit, settings.rate_window_seconds)
+        self.executor = ThreadPoolExecutor(settings.answer_workers, thread_name_prefix="answer")
+
+    def allowed(self, update: Update) -> bool:
+        chats = self.settings.allowed_chats
+        return chats is None or (
+            update.effective_chat is not None and update.effective_chat.id in chats
+        )
+
+    async def gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs before every handler: chats off the allowlist get a polite no, and nothing else."""
+        if self.allowed(update):
+            return
+        message = update.effective_message
+        if message is not None and (
+            message.chat.type == ChatType.PRIVATE
+            or (message.text or "").startswith("/")
+            or addressed_question(message, context.bot.username, context.bot.id) is not None
+        ):
+            await self.reply(update, context, [render("telegram_not_allowed")])
+        raise ApplicationHandlerStop
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain what the bot knows, with example questions."""
+        document = self.answerer.index.document
+        date = f" ({plain(document.date)})" if document.date else ""
+        await self.reply(
+            update, context, [render("telegram_help", title=plain(document.title), date=date)]
+        )
+
+    async def source(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The article's title, date and size."""
+        document = self.answerer.index.document
+        text = (
+            f"<b>{plain(document.title)}</b>\n{plain(document.date or 'No date given')}\n"
+            f"{len(document.paragraphs)} paragraphs, {len(document.sentences)} sentences"
+        )
+        await self.reply(update, context, [text])
+
+    async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Forget this chat's history."""
+        if update.effective_chat:
+            self.conversations.reset(update.effective_chat.id)
+        await self.reply(update, context, [render("telegram_reset")])
+
+    async def ask_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/ask <question>."""
+        question = " ".join(context.args or [])
+        if not question.strip():
+            await self.reply(
+                update,
+                context,
+                [render("telegram_ask_usage")],
+            )
+            return
+        await self.answer(update, context, question)
+
+    async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any text in a private chat; in groups only when addressed."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        question = addressed_question(message, context.bot.username, context.bot.id)
+        if question is not None:
+            await self.answer(update, context, question)
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice notes, documents: say what works instead."""
+        message = update.effective_message
+        if message is None or (
+            message.chat.type != ChatType.PRIVATE and not is_reply_to(message, context.bot.id)
+        ):
+            return
+        await self.reply(update, context, [render("telegram_not_text")])
+
+    async def answer(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
+    ) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        if user is not None and not self.quota.allow(user.id):
+            await self.reply(
+                update,
+                context,
+                [render("telegram_rate_limited")],
+            )
+            return
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        try:
+            result = await self.compute(question, self.conversations.history(chat.id))
+        except InputError as error:
+            await self.reply(update, context, [plain(error.message)])
+            return
+        self.conversations.add(chat.id, Turn(question, result))
+        await self.reply(update, context, format_answer(result))
+
+    async def compute(self, question: str, history: list[Turn]) -> Answer:
+        """Off the event loop, so one slow question never holds up other chats."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.answerer.answer, question, history)
+
+    async def reply(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, messages: list[str]
+    ) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        reply_to = update.effective_message.message_id if update.effective_message else None
+        for text in messages:
+            await send_with_retry(context, chat.id, text, reply_to)
+            reply_to = None
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the error with its traceback; the user gets a short apology, never the trace."""
+        log.error("error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id,
+                    render("telegram_apology"),
+                )
+            except Exception:  # the apology is best effort: the error is already logged
+                log.warning("could not send the apology", exc_info=True)
+
+
+async def send_with_retry(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, reply_to: int | None
+) -> None:
+    """Send one HTML message; network errors are retried with backoff (429s by AIORateLimiter)."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            await context.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_to_message_id=reply_to,
+                allow_sending_without_reply=True,
+            )
+            return
+        except (BadRequest, Forbidden, RetryAfter):
+            raise
+        except NetworkError:
+            if attempt == SEND_ATTEMPTS:
+                raise
+            log.warning("network error sending to a chat, attempt %d of %d", attempt, SEND_ATTEMPTS)
+            await asyncio.sleep(0.5 * 2 ** (attempt - 1))
+
+
+def is_reply_to(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
+
+
+def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
+    """The question in a message meant for the bot, None when it isn't meant for it."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{username}"
+    if username and mention.lower() in text.lower():
+        start = text.lower().index(mention.lower())
+        return (text[:start] + text[start + len(mention) :]).strip(" ,:")
+    return text if is_reply_to(message, bot_id) else None
+
+
+def build_application(settings: Settings, answerer: Answerer) -> Application:  # type: ignore[type-arg]
+    """The Application with handlers, rate limiting and ordered concurrency; not yet started."""
+    if not settings.telegram_token:
+        raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
+    quiet_http_logs()
+    redact_in_logs(settings.telegram_token)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .rate_limiter(AIORateLimiter(max_retries=5))
+    )
+    builder = builder.concurrent_updates(ChatOrderedProcessor()).post_init(_register_commands)
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    application = builder.build()
+    frontend = TelegramFrontend(settings, answerer)
+    application.bot_data["frontend"] = frontend
+    application.add_handler(TypeHandler(Update, frontend.gate), group=-1)
+    application.add_handler(CommandHandler(["start", "help"], frontend.start))
+    application.add_handler(CommandHandler("source", frontend.source))
+    application.add_handler(CommandHandler("reset", frontend.reset))
+    application.add_handler(CommandHandler("ask", frontend.ask_command))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, frontend.message))
+    non_text = (
+        filters.Sticker.ALL
+        | filters.PHOTO
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO
+        | filters.Document.ALL
+    )
+    application.add_handler(MessageHandler(non_text, frontend.not_text))
+    application.add_error_handler(frontend.on_error)
+    return application
+
+
+async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(COMMANDS)
+
+
+def quiet_http_logs() -> None:
+    """httpx logs every request URL at INFO, and the URL carries the token."""
+    for name in ("httpx", "httpcore", "faiss.loader"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+_SECRETS: set[str] = set()
+
+
+def redact_in_logs(secret: str) -> None:
+    """Scrub a secret from every log record as it is made, tracebacks included.
+
+    Silencing httpx is not enough: PTB itself logs its token-bearing base URL at DEBUG.
+    """
+    if not _SECRETS:
+        logging.setLogRecordFactory(_redacting(logging.getLogRecordFactory()))
+    _SECRETS.add(secret)
+
+
+def _redacting(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        message = record.getMessage()
+        exc_text = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        for secret in _SECRETS:
+            if secret in message:
+                record.msg, record.args, message = (
+                    message.replace(secret, "<token>"),
+                    (),
+                    message.replace(secret, "<token>"),
+                )
+            if secret in exc_text:
+                exc_text = exc_text.replace(secret, "<token>")
+                record.exc_text = exc_text
+        return record
+
+    return make
+
+
+def preflight(application: Application) -> None:  # type: ignore[type-arg]
+    """Check the token and the server once, quietly, before PTB's retry loops log tracebacks."""
+
+    async def check() -> None:
+        async with application.bot:
+            pass
+
+    try:
+        asyncio.run(check())
+    except InvalidToken:
+        raise ConfigError(
+            "Telegram rejected the token: check TELEGRAM_BOT_TOKEN or --token-file."
+        ) from None
+    except NetworkError as error:
+        raise ArticlebotError(f"Cannot reach the Telegram Bot API ({error.message}).") from None
+
+
+def run_telegram(settings: Settings, load: Callable[[Settings], Answerer]) -> None:
+    """Load the model once, then serve until SIGINT or SIGTERM. Pending updates are kept."""
+    quiet_http_logs()
+    answerer = load(settings)
+    answerer.answer("What is this article about?")  # warm every lazy part before the first user
+    application = build_application(settings, answerer)
+    preflight(application)
+    try:
+        if settings.webhook_url:
+            if not settings.webhook_secret:
+                raise ConfigError("Webhook mode needs a secret: set ARTICLEBOT_WEBHOOK_SECRET.")
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                drop_pending_updates=False,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(drop_pending_updates=False, allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise ConfigError(
+            "Telegram rejected the token: check TELEGRAM_BOT_TOKEN or --token-file."
+        ) from None
+    except NetworkError as error:
+        raise ArticlebotError(f"Cannot reach the Telegram Bot API ({error.message}).") from None
