@@ -94,7 +94,12 @@ class SentenceTable:
         for i, s in enumerate(self.sentences):
             by_paragraph.setdefault(s.paragraph, []).append(i)
         self.by_paragraph = by_paragraph
-        frequency = Counter(t for terms in self.terms for t in terms)
+        postings: dict[str, list[int]] = {}
+        for i, terms in enumerate(self.terms):
+            for term in terms:
+                postings.setdefault(term, []).append(i)
+        self.postings = postings
+        frequency = Counter({t: len(p) for t, p in postings.items()})
         total = len(self.sentences)
         self.idf = {t: math.log((total + 1) / (df + 0.5)) for t, df in frequency.items()}
         self.unknown_idf = math.log((total + 1) / 0.5)
@@ -177,11 +182,10 @@ def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> 
     hits = index.store.similarity_search_with_score_by_vector(vector, k=top_paragraphs)
     paragraph_score = {doc.metadata["paragraph"]: score for doc, score in hits}
     candidates = {i for p in paragraph_score for i in table.by_paragraph.get(p, [])}
-    lexical = sorted(
-        range(len(table.sentences)),
-        key=lambda i: table.coverage(query.terms, table.terms[i]),
-        reverse=True,
-    )[:LEXICAL_CANDIDATES]
+    sharing = {i for term in query.terms for i in table.postings.get(term, ())}
+    lexical = sorted(sharing, key=lambda i: (-table.coverage(query.terms, table.terms[i]), i))[
+        :LEXICAL_CANDIDATES
+    ]
     candidates.update(lexical)
     positions = sorted(candidates)
     vectors = table.index.sentence_vectors

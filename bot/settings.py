@@ -37,6 +37,8 @@ class Settings:
     rate_window_seconds: float = 60.0  # ... in this window
     history_ttl_seconds: float = 1800.0
     answer_workers: int = 4
+    # Telegram's own limit on messages per second; raise it only for a server of your own.
+    telegram_max_rate: float = 30.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None means 'keep the current value'."""
@@ -65,6 +67,10 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["webhook_secret"] = env["ARTICLEBOT_WEBHOOK_SECRET"]
     if env.get("ARTICLEBOT_ALLOWED_CHATS", "").strip():
         values["allowed_chats"] = parse_chat_ids(env["ARTICLEBOT_ALLOWED_CHATS"])
+    if env.get("ARTICLEBOT_TELEGRAM_MAX_RATE"):
+        values["telegram_max_rate"] = parse_positive(
+            env["ARTICLEBOT_TELEGRAM_MAX_RATE"], "ARTICLEBOT_TELEGRAM_MAX_RATE"
+        )
     if env.get("ARTICLEBOT_RATE_LIMIT"):
         values["rate_limit"], values["rate_window_seconds"] = parse_rate(
             env["ARTICLEBOT_RATE_LIMIT"]
@@ -104,3 +110,13 @@ def read_token_file(path: Path) -> str:
     if not token:
         raise ConfigError(f"The token file {path} is empty.")
     return token
+
+
+def parse_positive(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive number, not {text!r}.")
+    return value

@@ -209,9 +209,12 @@ class TelegramFrontend:
                 [render("telegram_rate_limited")],
             )
             return
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        computing = asyncio.ensure_future(
+            self.compute(question, self.conversations.history(chat.id))
+        )
+        await show_typing(context, chat.id)
         try:
-            result = await self.compute(question, self.conversations.history(chat.id))
+            result = await computing
         except InputError as error:
             await self.reply(update, context, [plain(error.message)])
             return
@@ -245,6 +248,14 @@ class TelegramFrontend:
                 )
             except Exception:  # the apology is best effort: the error is already logged
                 log.warning("could not send the apology", exc_info=True)
+
+
+async def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Best effort: a lost typing indicator must not cost the user the answer."""
+    try:
+        await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except NetworkError as error:
+        log.info("typing action not sent (%s)", error.message)
 
 
 async def send_with_retry(
@@ -296,7 +307,7 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=5))
     )
     builder = builder.concurrent_updates(ChatOrderedProcessor()).post_init(_register_commands)
     if settings.telegram_base_url:

@@ -33,14 +33,14 @@ class FakeBotApi:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_times: list[float] = []  # time.monotonic() of each call, as `calls`
         self.served_429 = 0
         self.failures: dict[str, list[int]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._condition = threading.Condition()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -155,6 +155,12 @@ class FakeBotApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real server
+            # One write per response, sent at once: split small writes meet Nagle's algorithm
+            # and delayed ACKs, and every reply would wait ~40 ms on loopback.
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
+
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `calls`."""
 
@@ -177,12 +183,14 @@ class FakeBotApi:
                     )
                     return
                 if method != "getUpdates":
+                    api.call_times.append(time.monotonic())
                     api.calls.append((method, params))
                 pending = api.failures.get(method)
                 if pending:
                     retry_after = pending.pop(0)
                     api.served_429 += 1
                     api.calls.pop()
+                    api.call_times.pop()
                     self._reply(
                         429,
                         {
@@ -216,6 +224,11 @@ class FakeBotApi:
                     self.wfile.write(data)
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a burst of connections must not be reset
+    daemon_threads = True
 
 
 def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
