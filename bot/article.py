@@ -186,19 +186,20 @@ def _has_blank_lines_or_wraps(text: str) -> bool:
 
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Sentence boundaries inside one paragraph, never inside brackets or after abbreviations."""
-    current = start
-    for match in _TERMINATOR.finditer(text, start, end):
+    paragraph = text[start:end]  # work on the slice: offsets into a long document cost more
+    current = 0
+    for match in _TERMINATOR.finditer(paragraph):
         cut = match.end()
-        if not _SENTENCE_START.match(text, cut, end) or _is_abbreviation(
-            text, current, match.start()
+        if not _SENTENCE_START.match(paragraph, cut) or _is_abbreviation(
+            paragraph, current, match.start()
         ):
             continue
-        if _bracket_depth(text[current:cut]) > 0:
+        if _bracket_depth(paragraph[current:cut]) > 0:
             continue
-        yield current, cut
-        current = cut + (len(text[cut:end]) - len(text[cut:end].lstrip()))
-    if current < end:
-        yield current, end
+        yield start + current, start + cut
+        current = cut + (len(paragraph) - cut - len(paragraph[cut:].lstrip()))
+    if current < len(paragraph):
+        yield start + current, end
 
 
 def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:

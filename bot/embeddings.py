@@ -101,21 +101,52 @@ class SentenceTransformerEncoder:
         Sentences cut off by the model's length limit are encoded on their own.
         """
         texts = list(paragraphs)
-        tokens = self.model.encode(texts, batch_size=BATCH_SIZE, output_value="token_embeddings")
-        offsets = self.model.tokenizer(
-            texts,
-            return_offsets_mapping=True,
-            truncation=True,
-            max_length=self.model.max_seq_length,
-        )["offset_mapping"]
+        token_arrays = self._token_vectors(texts)
+        offsets = [encoding.offsets for encoding in self._fast_tokenizer().encode_batch(texts)]
         result = []
-        for text, sentence_spans, token_vectors, token_offsets in zip(
-            texts, spans, tokens, offsets, strict=True
+        for text, sentence_spans, token_array, token_offsets in zip(
+            texts, spans, token_arrays, offsets, strict=True
         ):
-            token_array = np.asarray(token_vectors.cpu().numpy(), dtype=np.float32)
             bounds = np.asarray(token_offsets[: len(token_array)], dtype=np.int64).reshape(-1, 2)
             result.append(self._pool(text, sentence_spans, token_array, bounds))
         return result
+
+    def _token_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's token vectors. For a plain mean-pooling model the transformer runs here
+        directly, batched by length as sentence-transformers does but without its per-item
+        output handling, which costs a build several percent; other models go through encode."""
+        if not _is_plain_mean_pooling(self.model):
+            tokens = self.model.encode(
+                texts, batch_size=BATCH_SIZE, output_value="token_embeddings"
+            )
+            return [np.asarray(t.cpu().numpy(), dtype=np.float32) for t in tokens]
+        import torch
+
+        transformer, tokenizer = self.model[0].auto_model, self.model.tokenizer
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        arrays: list[np.ndarray] = [np.zeros(0)] * len(texts)
+        with torch.inference_mode():
+            for first in range(0, len(order), BATCH_SIZE):
+                batch = order[first : first + BATCH_SIZE]
+                features = tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.model.max_seq_length,
+                    return_tensors="pt",
+                )
+                hidden = transformer(**features).last_hidden_state.numpy()
+                lengths = features["attention_mask"].sum(dim=1).tolist()
+                for row, index in enumerate(batch):
+                    arrays[index] = np.asarray(hidden[row, : lengths[row]], dtype=np.float32)
+        return arrays
+
+    def _fast_tokenizer(self) -> Any:
+        """The model's own Rust tokenizer, truncated as the model is: offsets without a wrapper."""
+        tokenizer = self.model.tokenizer.backend_tokenizer
+        tokenizer.enable_truncation(self.model.max_seq_length)
+        tokenizer.no_padding()
+        return tokenizer
 
     def _pool(
         self,
@@ -300,6 +331,19 @@ def _torch_export(module: Any, sample: tuple[Any, ...], inputs: list[str], direc
             opset_version=17,
             dynamo=False,  # the TorchScript exporter handles BERT-like models without onnxscript
         )
+
+
+def _is_plain_mean_pooling(model: Any) -> bool:
+    """Transformer, mean Pooling and optionally Normalize: the structure late chunking assumes."""
+    names = [type(module).__name__ for module in model]
+    try:
+        return (
+            names[:2] == ["Transformer", "Pooling"]
+            and set(names[2:]) <= {"Normalize"}
+            and _pooling_mode(model) == "mean"
+        )
+    except ValueError:
+        return False
 
 
 def _pooling_mode(model: Any) -> str:

@@ -17,7 +17,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -278,10 +278,11 @@ def _document_to_json(document: Document) -> dict[str, Any]:
         "title": document.title,
         "text": document.text,
         "sha256": document.sha256,
+        # vars(), not asdict(): asdict deep-copies and costs seconds on long documents
         "paragraphs": [
             {
-                **{k: v for k, v in asdict(p).items() if k != "sentences"},
-                "sentences": [asdict(s) for s in p.sentences],
+                **{k: v for k, v in vars(p).items() if k != "sentences"},
+                "sentences": [vars(s) for s in p.sentences],
             }
             for p in document.paragraphs
         ],

@@ -1,0 +1,97 @@
+import html
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core import Answer, Citation
+from bot.telegram_format import Block, format_answer, render_messages, utf16_length
+
+TAG = re.compile(r"</?(?:b|i|blockquote)>")
+
+
+def cited(*texts: str) -> Answer:
+    citations = tuple(Citation(i + 1, "a.txt", i + 3, 1, t, 0.5) for i, t in enumerate(texts))
+    body = " ".join(f"{t} [{i + 1}]" for i, t in enumerate(texts))
+    return Answer("q", body, True, citations)
+
+
+def balanced(message: str) -> bool:
+    depth = 0
+    for tag in TAG.findall(message):
+        depth += -1 if tag.startswith("</") else 1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def test_answer_first_then_sources_as_quotes_with_paragraphs() -> None:
+    (message,) = format_answer(cited("Kerry spoke."))
+    assert message.startswith("Kerry spoke. [1]")
+    assert "<b>Sources</b>" in message
+    assert "<i>[1] paragraph 3</i>\n<blockquote>Kerry spoke.</blockquote>" in message
+
+
+def test_refusal_says_so_and_labels_closest_passages() -> None:
+    closest = (Citation(1, "a", 7, 1, "Near miss.", 0.3),)
+    (message,) = format_answer(Answer("q", "The article doesn't say.", False, (), "q", closest))
+    assert "The article doesn't say." in message
+    assert (
+        "Closest passages (not an answer):" in message
+        and "<blockquote>Near miss.</blockquote>" in message
+    )
+    assert "[1]" not in message
+
+
+def test_everything_from_users_or_articles_is_escaped() -> None:
+    (message,) = format_answer(cited("a < b && c > d <b>x</b>"))
+    assert "a &lt; b &amp;&amp; c &gt; d &lt;b&gt;x&lt;/b&gt;" in message
+    assert balanced(message)
+
+
+def test_a_long_answer_is_split_at_sentence_boundaries() -> None:
+    sentence = "Word " * 150 + "end."
+    messages = format_answer(cited(*[sentence] * 8))
+    assert len(messages) > 1
+    for message in messages:
+        assert utf16_length(message) <= 4096 and balanced(message)
+    assert sum(m.count("end.") for m in messages) == 16  # 8 in the answer, 8 in the sources
+
+
+def test_a_single_huge_sentence_is_cut_between_words_inside_its_tag() -> None:
+    messages = render_messages([Block("&" * 5000 + " tail", "blockquote")], limit=1000)
+    assert all(m.startswith("<blockquote>") and m.endswith("</blockquote>") for m in messages)
+    assert all(utf16_length(m) <= 1000 for m in messages)
+    assert (
+        "".join(html.unescape(TAG.sub("", m)) for m in messages).replace(" ", "")
+        == "&" * 5000 + "tail"
+    )
+
+
+def test_length_counts_utf16_units() -> None:
+    assert utf16_length("😀") == 2 and utf16_length("é") == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=700), min_size=1, max_size=6), st.integers(200, 1500))
+def test_any_text_splits_into_valid_messages_and_loses_nothing(
+    texts: list[str], limit: int
+) -> None:
+    blocks = [
+        Block(t, tag)
+        for t, tag in zip(texts, ["", "blockquote", "i", "b", "", "blockquote"], strict=False)
+    ]
+    messages = render_messages(blocks, limit)
+    for message in messages:
+        assert utf16_length(message) <= limit and balanced(message)
+    rebuilt = html.unescape(TAG.sub("", "\n".join(messages)))
+    for text in texts:
+        assert "".join(text.split()) in "".join(rebuilt.split())
+
+
+@pytest.mark.parametrize("entity", ["&amp;", "&lt;", "&gt;"])
+def test_no_message_ends_inside_an_entity(entity: str) -> None:
+    raw = html.unescape(entity) * 3000
+    for message in render_messages([Block(raw)], limit=500):
+        assert not re.search(r"&[a-z]*$", message)
