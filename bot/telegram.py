@@ -33,6 +33,7 @@ from telegram.ext import (
 
 from bot.core import Answer, Answerer, Turn
 from bot.errors import ArticlebotError, ConfigError, InputError
+from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
 from bot.settings import Settings
 from bot.telegram_format import format_answer, plain
@@ -336,45 +337,6 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
 
 async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
     await application.bot.set_my_commands(COMMANDS)
-
-
-def quiet_http_logs() -> None:
-    """httpx logs every request URL at INFO, and the URL carries the token."""
-    for name in ("httpx", "httpcore", "faiss.loader"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-_SECRETS: set[str] = set()
-
-
-def redact_in_logs(secret: str) -> None:
-    """Scrub a secret from every log record as it is made, tracebacks included.
-
-    Silencing httpx is not enough: PTB itself logs its token-bearing base URL at DEBUG.
-    """
-    if not _SECRETS:
-        logging.setLogRecordFactory(_redacting(logging.getLogRecordFactory()))
-    _SECRETS.add(secret)
-
-
-def _redacting(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
-        message = record.getMessage()
-        exc_text = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-        for secret in _SECRETS:
-            if secret in message:
-                record.msg, record.args, message = (
-                    message.replace(secret, "<token>"),
-                    (),
-                    message.replace(secret, "<token>"),
-                )
-            if secret in exc_text:
-                exc_text = exc_text.replace(secret, "<token>")
-                record.exc_text = exc_text
-        return record
-
-    return make
 
 
 def preflight(application: Application) -> None:  # type: ignore[type-arg]
