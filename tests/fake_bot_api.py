@@ -35,7 +35,8 @@ class FakeBotApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.call_times: list[float] = []  # time.monotonic() of each call, as `calls`
         self.served_429 = 0
-        self.failures: dict[str, list[int]] = {}
+        self.failures: dict[str, list[int]] = {}  # method -> retry_after values to answer 429 with
+        self.drops: dict[str, int] = {}  # method -> how many calls to hang up on without a reply
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -181,6 +182,10 @@ class FakeBotApi:
                     self._reply(
                         401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
                     )
+                    return
+                if api.drops.get(method):
+                    api.drops[method] -= 1
+                    self.close_connection = True  # a network failure, as the client sees it
                     return
                 if method != "getUpdates":
                     api.call_times.append(time.monotonic())

@@ -532,3 +532,21 @@ def test_the_real_command_answers_and_stops_on_sigterm(
     assert process.returncode == 0
     assert "Khoja" in fake_api.sent(701)[0]["text"]
     assert TOKEN not in stderr and "Traceback" not in stderr
+
+
+async def test_a_network_error_is_retried_and_the_reply_still_arrives(
+    bot: Any, fake_api: FakeBotApi
+) -> None:
+    fake_api.drops["sendMessage"] = 1
+    fake_api.push_message(801, "Who is Ashton Carter?")
+    (reply,) = await fake_api.wait_sent(1, 801)
+    assert fake_api.drops["sendMessage"] == 0  # the first attempt was really lost
+    assert "Ashton Carter" in reply["text"]
+
+
+async def test_a_question_over_the_limit_gets_a_polite_reply(
+    bot: Any, fake_api: FakeBotApi
+) -> None:
+    fake_api.push_message(802, "Why? " * 400)
+    (reply,) = await fake_api.wait_sent(1, 802)
+    assert "too long" in reply["text"] and "Traceback" not in reply["text"]
