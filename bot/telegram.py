@@ -11,8 +11,9 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import BotCommand, Message, Update
@@ -339,15 +340,11 @@ async def _register_commands(application: Application) -> None:  # type: ignore[
     await application.bot.set_my_commands(COMMANDS)
 
 
-def preflight(application: Application) -> None:  # type: ignore[type-arg]
-    """Check the token and the server once, quietly, before PTB's retry loops log tracebacks."""
-
-    async def check() -> None:
-        async with application.bot:
-            pass
-
+@contextmanager
+def bot_api_errors() -> Iterator[None]:
+    """Start-up failures of the Bot API as one-line errors, not PTB's logged tracebacks."""
     try:
-        asyncio.run(check())
+        yield
     except InvalidToken:
         raise ConfigError(
             "Telegram rejected the token: check TELEGRAM_BOT_TOKEN or --token-file."
@@ -356,17 +353,28 @@ def preflight(application: Application) -> None:  # type: ignore[type-arg]
         raise ArticlebotError(f"Cannot reach the Telegram Bot API ({error.message}).") from None
 
 
+def preflight(application: Application) -> None:  # type: ignore[type-arg]
+    """Check the token and the server once, quietly, before PTB's retry loops take over."""
+
+    async def check() -> None:
+        async with application.bot:
+            pass
+
+    with bot_api_errors():
+        asyncio.run(check())
+
+
 def run_telegram(settings: Settings, load: Callable[[Settings], Answerer]) -> None:
     """Load the model once, then serve until SIGINT or SIGTERM. Pending updates are kept."""
+    if settings.webhook_url and not settings.webhook_secret:
+        raise ConfigError("Webhook mode needs a secret: set ARTICLEBOT_WEBHOOK_SECRET.")
     quiet_http_logs()
     answerer = load(settings)
     answerer.answer("What is this article about?")  # warm every lazy part before the first user
     application = build_application(settings, answerer)
     preflight(application)
-    try:
+    with bot_api_errors():
         if settings.webhook_url:
-            if not settings.webhook_secret:
-                raise ConfigError("Webhook mode needs a secret: set ARTICLEBOT_WEBHOOK_SECRET.")
             application.run_webhook(
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
@@ -377,9 +385,3 @@ def run_telegram(settings: Settings, load: Callable[[Settings], Answerer]) -> No
             )
         else:
             application.run_polling(drop_pending_updates=False, allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        raise ConfigError(
-            "Telegram rejected the token: check TELEGRAM_BOT_TOKEN or --token-file."
-        ) from None
-    except NetworkError as error:
-        raise ArticlebotError(f"Cannot reach the Telegram Bot API ({error.message}).") from None
