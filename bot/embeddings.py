@@ -181,7 +181,9 @@ def _load_sentence_transformer(model_name: str) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
             return SentenceTransformer(resolve_model(model_name), device="cpu")
     except ModelError:
         raise
