@@ -183,7 +183,8 @@ def _load_sentence_transformer(model_name: str) -> Any:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
+            # no "Loading weights" bar in CLI output
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             return SentenceTransformer(resolve_model(model_name), device="cpu")
     except ModelError:
         raise

@@ -5,7 +5,14 @@ from bot.text import content_terms, offers_answer, question_type, stem, term_set
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("heads", "head"), ("stated", "statement"), ("Russian", "Russia"), ("warned", "warning")],
+    [
+        ("heads", "head"),
+        ("stated", "statement"),
+        ("Russian", "Russia"),
+        ("warned", "warning"),
+        ("controlled", "control"),
+        ("killed", "kill"),
+    ],
 )
 def test_stems_meet(a: str, b: str) -> None:
     assert stem(a) == stem(b)
