@@ -104,6 +104,9 @@ class SentenceTable:
         self.idf = {t: math.log((total + 1) / (df + 0.5)) for t, df in frequency.items()}
         self.unknown_idf = math.log((total + 1) / 0.5)
         self.text = index.document.text
+        self._leaning = tuple(
+            i > 0 and _needs_previous(s.text) for i, s in enumerate(self.sentences)
+        )
 
     def is_person(self, name: str) -> bool:
         """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
@@ -131,11 +134,7 @@ class SentenceTable:
         return sum(w for t, w in weights.items() if t not in self.idf) / sum(weights.values())
 
     def leans_on_previous(self, position: int) -> bool:
-        """A sentence that needs the one before it: it opens with a pronoun, or it is a bare
-        quotation whose speaker was named just before."""
-        text = self.sentences[position].text
-        bare_quote = text[:1] in '"“' and not re.search(SPEECH_VERBS, text)
-        return position > 0 and (bool(_ANAPHOR.match(text)) or bare_quote)
+        return self._leaning[position]
 
     def context_coverage(self, query_terms: Sequence[str], position: int) -> float:
         """Coverage of a sentence; one that leans on the previous borrows its terms at a
@@ -145,6 +144,13 @@ class SentenceTable:
             return own
         joined = self.coverage(query_terms, self.terms[position] | self.terms[position - 1])
         return own + BORROWED * (joined - own)
+
+
+def _needs_previous(text: str) -> bool:
+    """A sentence that needs the one before it: it opens with a pronoun, or it is a bare
+    quotation whose speaker was named just before. Fixed per sentence, so computed once."""
+    bare_quote = text[:1] in '"“' and not re.search(SPEECH_VERBS, text)
+    return bool(_ANAPHOR.match(text)) or bare_quote
 
 
 def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
