@@ -108,7 +108,7 @@ def term_set(text: str) -> frozenset[str]:
     """Every term a sentence offers: stems, acronyms it spells out, acronyms it uses."""
     terms = {stem(w) for w in words(text)}
     terms |= {"acr:" + w.lower() for w in words(text) if _is_acronym(w)}
-    for run in capitalised_runs(text):
+    for run in names(text):
         initials = [w[0].lower() for w in run.split() if w[0].isupper()]
         for i in range(len(initials)):
             for j in range(i + 2, len(initials) + 1):
@@ -120,22 +120,18 @@ def _is_acronym(word: str) -> bool:
     return 2 <= len(word) <= 6 and word.isupper() and word.isalpha()
 
 
-def capitalised_runs(text: str) -> list[str]:
-    """Runs of capitalised words ('John Kerry', 'Syrian National Coalition')."""
+def names(text: str) -> list[str]:
+    """Runs of capitalised words ('John Kerry', 'Syrian National Coalition'), less a leading
+    'The' or 'Who' and runs made only of such words."""
     runs = []
     for match in _CAPITALISED_RUN.finditer(text):
         run = re.sub(r"['’]s$", "", match.group(0))
         leading = run.split()[0].lower()
         if leading in STOPWORDS or leading in WH_WORDS:
             run = " ".join(run.split()[1:])
-        if run and run.lower() not in STOPWORDS:
+        if run and not all(word.lower() in STOPWORDS for word in run.split()):
             runs.append(run)
     return runs
-
-
-def names(text: str) -> list[str]:
-    """Capitalised runs that are not at the very start of a clause by accident."""
-    return [r for r in capitalised_runs(text) if not all(w.lower() in STOPWORDS for w in r.split())]
 
 
 def looks_like_organisation(name: str) -> bool:
