@@ -33,6 +33,25 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One sentence an LLM wrote and the guard's verdict on it. Kept for evaluation; only
+    kept claims reach the user.
+
+    `cited` is what the model cited (markers in range, as source texts); `support` is what
+    the delivered sentence cites (empty when dropped; attached by the guard when post hoc).
+    """
+
+    text: str
+    cited: tuple[str, ...]
+    support: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def kept(self) -> bool:
+        return bool(self.support)
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer made of cited sentences, or an honest refusal (answered=False, no citations).
 
@@ -45,12 +64,16 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     resolved_question: str = ""
     closest: tuple[Citation, ...] = field(default=(), compare=False)
+    # "extractive", "llm", or "fallback" (an LLM was asked, but its answer did not pass)
+    generator: str = "extractive"
+    claims: tuple[Claim, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.text,
             "answered": self.answered,
+            "generator": self.generator,
             "citations": [c.to_json() for c in self.citations],
         }
 
@@ -82,12 +105,18 @@ def validate_question(question: object, max_chars: int) -> str:
 class Answerer:
     """Holds the loaded index and the retrieval chain; cheap to call, safe to share."""
 
-    def __init__(self, index: Any, settings: Any) -> None:
+    def __init__(self, index: Any, settings: Any, llm: Any = None) -> None:
+        """With `llm` (a LangChain chat model), answers are generated and guarded."""
         from bot.retrieval import build_chain
 
         self.index = index
         self.settings = settings
-        self.chain = build_chain(index, settings)
+        if llm is None:
+            self.chain = build_chain(index, settings)
+        else:
+            from bot.generate import build_llm_chain
+
+            self.chain = build_llm_chain(index, settings, llm)
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer one question in the light of the conversation so far."""
