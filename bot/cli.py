@@ -36,6 +36,24 @@ def common_options(command: F) -> F:
     return command
 
 
+def llm_options(command: F) -> F:
+    """--llm and --llm-timeout, on the commands that answer questions."""
+    command = click.option(
+        "--llm-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Seconds to wait for the LLM before answering without it (default 60).",
+    )(command)
+    command = click.option(
+        "--llm",
+        default=None,
+        metavar="SPEC",
+        help="none (default), llamacpp:PATH.gguf, openai:MODEL or ollama:MODEL "
+        "(or $ARTICLEBOT_LLM). Every generated sentence is checked against its citations.",
+    )(command)
+    return command
+
+
 def edge(command: F) -> F:
     """Turn our errors into one line on stderr and an exit code; Ctrl-C exits cleanly."""
 
@@ -53,15 +71,29 @@ def edge(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def make_settings(index_dir: Path | None, model: str | None) -> Settings:
-    return settings_from_env(index_dir=index_dir, model=model)
+def make_settings(
+    index_dir: Path | None,
+    model: str | None,
+    llm: str | None = None,
+    llm_timeout: float | None = None,
+) -> Settings:
+    from bot.llm import parse_spec
+
+    settings = settings_from_env(
+        index_dir=index_dir, model=model, llm=llm, llm_timeout_seconds=llm_timeout
+    )
+    parse_spec(settings.llm)  # a malformed spec fails before anything loads
+    return settings
 
 
 def load_answerer(settings: Settings) -> Any:
     from bot.core import Answerer
     from bot.index import open_index
+    from bot.llm import make_llm
 
-    return Answerer(open_index(settings, notify=lambda m: click.echo(m, err=True)), settings)
+    llm = make_llm(settings)
+    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    return Answerer(index, settings, llm)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,15 +127,21 @@ def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str 
 @main.command()
 @click.argument("questions", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@llm_options
 @common_options
 @edge
 def ask(
-    questions: tuple[str, ...], as_json: bool, index_dir: Path | None, model: str | None
+    questions: tuple[str, ...],
+    as_json: bool,
+    llm: str | None,
+    llm_timeout: float | None,
+    index_dir: Path | None,
+    model: str | None,
 ) -> None:
     """Answer each QUESTION; '-' reads one question per line from stdin."""
     from bot.core import validate_question
 
-    settings = make_settings(index_dir, model)
+    settings = make_settings(index_dir, model, llm, llm_timeout)
     if "-" not in questions:
         for question in questions:
             validate_question(question, settings.max_question_chars)
@@ -168,13 +206,20 @@ def format_answer(answer: Any) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Read questions from stdin, write JSON lines."
 )
+@llm_options
 @common_options
 @edge
-def chat(as_json: bool, index_dir: Path | None, model: str | None) -> None:
+def chat(
+    as_json: bool,
+    llm: str | None,
+    llm_timeout: float | None,
+    index_dir: Path | None,
+    model: str | None,
+) -> None:
     """Hold a conversation; follow-ups use the history. '/reset' starts over."""
     from bot.core import Turn
 
-    answerer = load_answerer(make_settings(index_dir, model))
+    answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout))
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         title = answerer.index.document.title
@@ -229,6 +274,7 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 )
 @click.option("--listen", default=None, help="Webhook listen address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Webhook port (default 8443).")
+@llm_options
 @common_options
 @edge
 def telegram(
@@ -237,6 +283,8 @@ def telegram(
     webhook_url: str | None,
     listen: str | None,
     port: int | None,
+    llm: str | None,
+    llm_timeout: float | None,
     index_dir: Path | None,
     model: str | None,
 ) -> None:
@@ -244,7 +292,7 @@ def telegram(
     from bot.settings import read_token_file
     from bot.telegram import run_telegram
 
-    settings = make_settings(index_dir, model).with_overrides(
+    settings = make_settings(index_dir, model, llm, llm_timeout).with_overrides(
         telegram_token=read_token_file(token_file) if token_file else None,
         telegram_base_url=base_url,
         webhook_url=webhook_url,
@@ -265,16 +313,26 @@ def telegram(
     type=click.Path(path_type=Path),
     help="Also write the answers as JSON lines.",
 )
+@llm_options
 @common_options
 @edge
 def eval_command(
-    qa_file: Path, answers_out: Path | None, index_dir: Path | None, model: str | None
+    qa_file: Path,
+    answers_out: Path | None,
+    llm: str | None,
+    llm_timeout: float | None,
+    index_dir: Path | None,
+    model: str | None,
 ) -> None:
-    """Score QA_FILE (JSON lines) as ../shared/eval/score.py does."""
-    from bot.evaluate import evaluate, load_items
+    """Score QA_FILE (JSON lines) as ../shared/eval/score.py does; with --llm, also the
+    faithfulness of the generated sentences, with the guard and without it."""
+    from bot.evaluate import evaluate, faithfulness, load_items
 
     items = load_items(qa_file)
-    scores, answers = evaluate(load_answerer(make_settings(index_dir, model)), items)
+    answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout))
+    scores, answers = evaluate(answerer, items)
     if answers_out:
         answers_out.write_text("".join(json.dumps(a.to_json()) + "\n" for a in answers), "utf-8")
     click.echo(scores.summary())
+    if answerer.settings.llm != "none":
+        click.echo(faithfulness(answers, answerer.index.document.text).summary())

@@ -6,6 +6,7 @@ ArticlebotError
 ├── IndexStoreError        the index directory cannot be used
 │   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
 ├── ModelError             the embedding model cannot be loaded
+├── LLMError               the optional LLM cannot be loaded (failures while answering fall back)
 └── ConfigError            a setting or secret is missing or malformed
 """
 
@@ -48,6 +49,12 @@ class ModelError(ArticlebotError):
     """An embedding model that cannot be found or loaded."""
 
     exit_code = 5
+
+
+class LLMError(ArticlebotError):
+    """An LLM model file that is missing or not a model, or an extra that is not installed."""
+
+    exit_code = 6
 
 
 class ConfigError(ArticlebotError):

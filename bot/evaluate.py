@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core import Answer, Answerer, Turn
 from bot.errors import ArticlebotError, InputError
+from bot.guard import common_words, faithful
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -98,3 +99,39 @@ def run_item(answerer: Answerer, item: dict[str, Any]) -> Answer:
 def evaluate(answerer: Answerer, items: list[dict[str, Any]]) -> tuple[Scores, list[Answer]]:
     answers = [run_item(answerer, item) for item in items]
     return score(items, [a.to_json() for a in answers]), answers
+
+
+@dataclass(frozen=True)
+class Faithfulness:
+    """Generated sentences whose citations hold every number, date and name in them: as
+    delivered (guard on) and as the model wrote them (guard off)."""
+
+    delivered: int
+    delivered_faithful: int
+    drafted: int
+    drafted_faithful: int
+    fallbacks: int
+
+    def summary(self) -> str:
+        def share(good: int, total: int) -> str:
+            return f"{100 * good / total:.0f}% ({good}/{total})" if total else "n/a (0/0)"
+
+        return (
+            f"faithfulness: guard on {share(self.delivered_faithful, self.delivered)}, "
+            f"guard off {share(self.drafted_faithful, self.drafted)} of generated sentences; "
+            f"{self.fallbacks} answers fell back to extractive"
+        )
+
+
+def faithfulness(answers: Iterable[Answer], document_text: str) -> Faithfulness:
+    common = common_words(document_text).__contains__
+    delivered = delivered_ok = drafted = drafted_ok = fallbacks = 0
+    for answer in answers:
+        fallbacks += answer.generator == "fallback"
+        for claim in answer.claims:
+            drafted += 1
+            drafted_ok += faithful(claim.text, claim.cited, common)
+            if claim.kept and answer.generator == "llm":
+                delivered += 1
+                delivered_ok += faithful(claim.text, claim.support, common)
+    return Faithfulness(delivered, delivered_ok, drafted, drafted_ok, fallbacks)

@@ -157,16 +157,7 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
     table = SentenceTable(index)
 
     def condense(inputs: dict[str, Any]) -> Query:
-        history: Sequence[Turn] = inputs.get("history", ())
-        resolved = resolve_followup(inputs["question"], history, table.is_person)
-        meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
-        return Query(
-            inputs["question"],
-            resolved,
-            question_type(resolved),
-            tuple(content_terms(resolved)),
-            meta,
-        )
+        return make_query(table, inputs["question"], inputs.get("history", ()))
 
     def retrieve(query: Query) -> tuple[Query, list[Scored]]:
         return query, score_sentences(table, query, settings.top_paragraphs)
@@ -179,6 +170,15 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
     return (
         RunnableLambda(condense) | RunnableLambda(retrieve) | RunnableLambda(compose)
     ).with_config(run_name="articlebot")
+
+
+def make_query(
+    table: SentenceTable, question: str, history: Sequence[Turn], resolved: str = ""
+) -> Query:
+    """The question made standalone (by `resolved`, else the core's rules) and analysed."""
+    resolved = resolved or resolve_followup(question, history, table.is_person)
+    meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
+    return Query(question, resolved, question_type(resolved), tuple(content_terms(resolved)), meta)
 
 
 def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> list[Scored]:

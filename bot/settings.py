@@ -39,6 +39,14 @@ class Settings:
     answer_workers: int = 4
     # Telegram's own limit on messages per second; raise it only for a server of your own.
     telegram_max_rate: float = 30.0
+    # Optional LLM: "none", "llamacpp:PATH.gguf", "openai:MODEL" or "ollama:MODEL"
+    llm: str = "none"
+    llm_timeout_seconds: float = 60.0
+    llm_max_tokens: int = 200
+    llm_threads: int = 2
+    openai_base_url: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    ollama_base_url: str = ""
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None means 'keep the current value'."""
@@ -55,7 +63,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):
         from_env["article"] = Path(env["ARTICLEBOT_ARTICLE"])
-    from_env |= _telegram_env(env)
+    from_env |= _telegram_env(env) | _llm_env(env)
     return Settings().with_overrides(**from_env).with_overrides(**flags)
 
 
@@ -75,6 +83,23 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["rate_limit"], values["rate_window_seconds"] = parse_rate(
             env["ARTICLEBOT_RATE_LIMIT"]
         )
+    return values
+
+
+def _llm_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("ARTICLEBOT_LLM", "").strip():
+        values["llm"] = env["ARTICLEBOT_LLM"].strip()
+    if env.get("ARTICLEBOT_LLM_TIMEOUT"):
+        values["llm_timeout_seconds"] = parse_positive(
+            env["ARTICLEBOT_LLM_TIMEOUT"], "ARTICLEBOT_LLM_TIMEOUT"
+        )
+    names = {
+        "OPENAI_BASE_URL": "openai_base_url",
+        "OPENAI_API_KEY": "openai_api_key",
+        "OLLAMA_HOST": "ollama_base_url",
+    }
+    values |= {name: env[var].strip() for var, name in names.items() if env.get(var, "").strip()}
     return values
 
 

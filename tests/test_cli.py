@@ -35,7 +35,7 @@ def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
         "ask", "--index-dir", str(index_dir), "--json", "How many flights did the jets conduct?"
     )
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "answered", "citations"}
+    assert set(data) == {"question", "answer", "answered", "generator", "citations"}
     assert set(data["citations"][0]) == {"n", "source", "paragraph", "sentence", "text", "score"}
     assert "20 flights" in data["citations"][0]["text"]
 
@@ -167,3 +167,61 @@ def test_an_unknown_model_is_one_line_and_exit_5(run_cli: Run, tmp_path: Path) -
     )
     assert result.returncode == 5 and "Cannot load embedding model" in result.stderr
     no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["--llm", "gpt4"], {}, 2, "--llm must be"),
+        ([], {"ARTICLEBOT_LLM": "claude:opus"}, 2, "--llm must be"),
+        (["--llm", "llamacpp:/no/such/model.gguf"], {}, 6, "LLM model file not found"),
+        (["--llm", "openai:m"], {"OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}, 2, "OPENAI"),
+        (["--llm-timeout", "0"], {}, 2, "--llm-timeout"),
+    ],
+)
+def test_a_bad_llm_setting_is_one_line_and_an_exit_code(
+    run_cli: Run, args: list[str], env: dict[str, str], code: int, message: str
+) -> None:
+    result = run_cli("ask", *args, "Who is Carter?", env=env)
+    assert result.returncode == code
+    assert message in result.stderr
+    no_traceback(result)
+
+
+def test_ask_with_the_bundled_llm(run_cli: Run, gguf_path: Path) -> None:
+    result = run_cli(
+        "ask",
+        "--json",
+        "How many flights did the Russian jets conduct?",
+        env={"ARTICLEBOT_LLM": f"llamacpp:{gguf_path}"},
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["generator"] in ("llm", "fallback")
+    assert "20 flights" in data["citations"][0]["text"]
+
+
+def test_eval_with_an_llm_reports_faithfulness(
+    run_cli: Run, gguf_path: Path, tmp_path: Path
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "q": "Who heads the Syrian National Coalition?",
+                "answer_any": ["Khoja"],
+                "evidence_any": ["Khoja, the head"],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "b", "q": "What is the capital of France?", "unanswerable": True})
+        + "\n",
+        "utf-8",
+    )
+    result = run_cli("eval", str(qa), "--llm", f"llamacpp:{gguf_path}")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("answered correctly 1/1, refused 1/1")
+    assert lines[1].startswith("faithfulness: guard on ")
+    assert "guard off" in lines[1]

@@ -15,3 +15,18 @@ def test_env_then_flags() -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().model = "x"  # type: ignore[misc]
+
+
+def test_llm_settings_from_env() -> None:
+    settings = settings_from_env(
+        {
+            "ARTICLEBOT_LLM": "openai:m",
+            "ARTICLEBOT_LLM_TIMEOUT": "5",
+            "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1",
+            "OPENAI_API_KEY": "sk-secret",
+        }
+    )
+    assert (settings.llm, settings.llm_timeout_seconds) == ("openai:m", 5.0)
+    assert settings.openai_base_url == "http://127.0.0.1:8000/v1"
+    assert "sk-secret" not in repr(settings)
+    assert settings_from_env({"ARTICLEBOT_LLM": "openai:m"}, llm="none").llm == "none"

@@ -550,3 +550,25 @@ async def test_a_question_over_the_limit_gets_a_polite_reply(
     fake_api.push_message(802, "Why? " * 400)
     (reply,) = await fake_api.wait_sent(1, 802)
     assert "too long" in reply["text"] and "Traceback" not in reply["text"]
+
+
+async def test_with_an_llm_only_the_guarded_sentences_reach_the_chat(
+    fake_api: FakeBotApi, answerer: Answerer, settings: Settings
+) -> None:
+    from tests.fake_llm import ScriptedChat
+
+    chat = ScriptedChat(
+        replies=["Khoja heads the Syrian National Coalition [1]. He lives in Paris [1]."]
+    )
+    with_llm = Answerer(answerer.index, settings, chat)
+    application = build_application(bot_settings(settings, fake_api), with_llm)
+    await start(application)
+    try:
+        fake_api.push_message(101, "Who heads the Syrian National Coalition?")
+        (reply,) = await fake_api.wait_sent(1, 101)
+    finally:
+        await stop(application)
+    assert reply["text"].startswith("Khoja heads the Syrian National Coalition [1].")
+    assert "Paris" not in reply["text"]
+    assert "<blockquote>Khoja, the head of the Syrian National Coalition" in reply["text"]
+    assert_valid_html(reply["text"])
