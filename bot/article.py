@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ArticleError
 
@@ -40,6 +41,9 @@ _DATELINE = re.compile(
 )
 _CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:|^by\s+[A-Z]|\bagencies\b", re.I)
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
+_RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
+LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
+_LIST_ITEM = LIST_MARKER
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,11 @@ class Document:
 
 def read_article(path: Path) -> Document:
     """Read and parse an article file, or raise ArticleError with a one-line reason."""
-    data = _read_bytes(path)
+    data = read_bytes(path)
     return parse_article(decode_article(data, name=str(path)), source=str(path))
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise ArticleError(f"{path} is a directory, not an article file.")
@@ -126,9 +130,10 @@ def _control_ratio(data: bytes) -> float:
     return controls / len(data)
 
 
-def parse_article(text: str, *, source: str = "article") -> Document:
-    """Split text into paragraphs (blank lines) and sentences, with offsets and roles."""
-    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+def parse_article(text: str, *, source: str = "article", sha256: str = "") -> Document:
+    """Split text into paragraphs (blank lines) and sentences, with offsets and roles.
+    `sha256` identifies the source (by default, the hash of `text`)."""
+    sha = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     paragraphs = []
     for number, (start, end) in enumerate(_paragraph_spans(text), start=1):
         role = _paragraph_role(text[start:end], number)
@@ -159,12 +164,15 @@ def fold_lines(raw: str) -> str:
 
 
 def _fallback_title(source: str) -> str:
-    return Path(source).stem.replace("_", " ").replace("-", " ") or "Untitled"
+    name = source.rstrip("/").rsplit("/", 1)[-1]
+    name = re.sub(r"(?:\.[A-Za-z0-9]{1,8})+$", "", name)
+    return name.replace("_", " ").replace("-", " ").strip() or "Untitled"
 
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
     """Paragraphs end at blank lines; in a text with none whose lines are too long to be
-    hard-wrapped, each line is a paragraph."""
+    hard-wrapped, each line is a paragraph. Within a block, list items, rules and headings
+    over an indented body start paragraphs of their own."""
     breaks = _PARAGRAPH_BREAK if _has_blank_lines_or_wraps(text) else _LINE_END
     position = 0
     for match in [*breaks.finditer(text), None]:
@@ -173,9 +181,55 @@ def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
         stripped = chunk.strip()
         if stripped:
             lead = len(chunk) - len(chunk.lstrip())
-            yield position + lead, position + lead + len(stripped)
+            yield from _block_spans(text, position + lead, position + lead + len(stripped))
         if match:
             position = match.end()
+
+
+def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Split one block at its structure lines; plain prose comes back whole."""
+    # each line from its true start, so the first keeps its indentation
+    block_start = text.rfind("\n", 0, start) + 1
+    lines = [
+        (m.start() + block_start, m.end() + block_start)
+        for m in re.finditer(r"[^\n]+", text[block_start:end])
+    ]
+    current: tuple[int, int] | None = None
+    for i, (line_start, line_end) in enumerate(lines):
+        line = text[line_start:line_end]
+        if _RULE.match(line):
+            if current:
+                yield current
+            current = None
+            continue
+        next_line = text[lines[i + 1][0] : lines[i + 1][1]] if i + 1 < len(lines) else ""
+        starts_new = current is None or _LIST_ITEM.match(line)
+        if starts_new and current:
+            yield current
+        current = (
+            (line_start, line_end) if starts_new or current is None else (current[0], line_end)
+        )
+        if current == (line_start, line_end) and _heads_indented_body(line, next_line):
+            yield _trimmed(text, *current)
+            current = None
+    if current:
+        yield _trimmed(text, *current)
+
+
+def _heads_indented_body(line: str, next_line: str) -> bool:
+    """'    1. Debian will remain 100% free' over a more indented body is a heading (only a
+    paragraph's first line can be one)."""
+    if not next_line.strip() or _END_PUNCTUATION.search(line.rstrip()):
+        return False
+    indent = len(line) - len(line.lstrip())
+    body_indent = len(next_line) - len(next_line.lstrip())
+    return body_indent > indent and len(line.split()) <= 12 and not _LIST_ITEM.match(next_line)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    return start + lead, start + lead + len(chunk.strip())
 
 
 def _has_blank_lines_or_wraps(text: str) -> bool:
@@ -187,8 +241,9 @@ def _has_blank_lines_or_wraps(text: str) -> bool:
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Sentence boundaries inside one paragraph, never inside brackets or after abbreviations."""
     paragraph = text[start:end]  # work on the slice: offsets into a long document cost more
-    current = 0
-    for match in _TERMINATOR.finditer(paragraph):
+    marker = LIST_MARKER.match(paragraph)
+    current = marker.end() if marker and marker.end() < len(paragraph) else 0
+    for match in _TERMINATOR.finditer(paragraph, current):
         cut = match.end()
         if not _SENTENCE_START.match(paragraph, cut) or _is_abbreviation(
             paragraph, current, match.start()
@@ -234,3 +289,35 @@ def _paragraph_role(raw: str, number: int) -> str:
     if not ends_sentence:
         return "caption"
     return "body"
+
+
+def document_to_json(document: Document) -> dict[str, Any]:
+    return {
+        "source": document.source,
+        "title": document.title,
+        "text": document.text,
+        "sha256": document.sha256,
+        # vars(), not asdict(): asdict deep-copies and costs seconds on long documents
+        "paragraphs": [
+            {
+                **{k: v for k, v in vars(p).items() if k != "sentences"},
+                "sentences": [vars(s) for s in p.sentences],
+            }
+            for p in document.paragraphs
+        ],
+    }
+
+
+def document_from_json(data: dict[str, Any]) -> Document:
+    paragraphs = tuple(
+        Paragraph(
+            number=p["number"],
+            text=p["text"],
+            start=p["start"],
+            end=p["end"],
+            role=p["role"],
+            sentences=tuple(Sentence(**s) for s in p["sentences"]),
+        )
+        for p in data["paragraphs"]
+    )
+    return Document(data["source"], data["title"], data["text"], data["sha256"], paragraphs)

@@ -3,6 +3,7 @@
 ArticlebotError
 ├── InputError             the question cannot be asked
 ├── ArticleError           the article cannot be read
+│   └── FetchError         a URL cannot be fetched (or may not be: a private address)
 ├── IndexStoreError        the index directory cannot be used
 │   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
 ├── ModelError             the embedding model cannot be loaded
@@ -33,6 +34,10 @@ class ArticleError(ArticlebotError):
     """A missing, binary or undecodable article file."""
 
     exit_code = 3
+
+
+class FetchError(ArticleError):
+    """A URL that times out, is too big, is not HTML or text, or points somewhere private."""
 
 
 class IndexStoreError(ArticlebotError):

@@ -1,0 +1,81 @@
+"""A small web server on 127.0.0.1 serving test pages, redirects and misbehaving URLs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ARTICLE_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Harbour bridge reopens after repairs</title>
+<meta name="author" content="Jane Reporter">
+<meta property="article:published_time" content="2024-03-05">
+</head><body>
+<nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
+<article>
+<h1>Harbour bridge reopens after repairs</h1>
+<p>The harbour bridge in Port Elston reopened on Tuesday after eleven months of repairs.</p>
+<p>Engineers replaced 240 steel cables, the city council said in a statement.</p>
+<p>Mayor Ana Ruiz said the work cost 18 million euros, two million less than planned.</p>
+<p>Ferry services that ran during the closure will stop at the end of the month.</p>
+</article>
+<footer>Copyright 2024 Example News. All rights reserved. Subscribe to our newsletter.</footer>
+<script>var tracking = "do not index me";</script>
+</body></html>
+"""
+
+
+class PageServer:
+    """Routes: /article.html, /notes.md, /redirect, /loop, /to-private, /big, /image.png,
+    /slow, /missing; `pages` can be changed by a test."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[int, str, bytes]] = {
+            "/article.html": (200, "text/html; charset=utf-8", ARTICLE_HTML.encode()),
+            "/notes.md": (200, "text/markdown", b"# Notes\n\nThe *kiln* reached 900 degrees.\n"),
+            "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64),
+            "/big": (200, "text/plain", b"word " * 400_000),
+            "/missing": (404, "text/html", b"<p>not here</p>"),
+        }
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.handle(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def handle(self, request: BaseHTTPRequestHandler) -> None:
+        redirects = {
+            "/redirect": "/article.html",
+            "/loop": "/loop",
+            "/to-private": "http://10.0.0.1/secret",
+        }
+        if request.path in redirects:
+            request.send_response(302)
+            request.send_header("Location", redirects[request.path])
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        if request.path == "/slow":
+            time.sleep(3)
+        status, content_type, body = self.pages.get(request.path, (404, "text/plain", b"no"))
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,179 @@
+import gzip
+import html
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.article import fold_lines
+from bot.errors import ArticleError
+from bot.readers import Raw, document_from, load_document, markdown_to_text, read_file
+
+
+def body_sentences(path: Path) -> list[str]:
+    return [s.text for s in load_document(str(path)).sentences if s.role == "body"]
+
+
+def test_hard_wrapped_numbered_clauses_become_headings_and_paragraphs(
+    debian_docs: tuple[Path, Path],
+) -> None:
+    contract, _ = debian_docs
+    document = load_document(str(contract))
+    headings = [s.text for s in document.sentences if s.role == "heading"]
+    assert "Debian will remain 100% free" in headings  # "1." is structure, not a sentence
+    assert "We will not hide problems" in headings
+    sentences = [s.text for s in document.sentences]
+    assert "We will never make the system require the use of a non-free component." in sentences
+    assert not any(re.fullmatch(r"\d+\.", s) for s in sentences)
+    assert not any("____" in s for s in sentences)  # rules are dropped
+    assert not any(s.startswith("Debian will remain 100% free We") for s in sentences)
+
+
+def test_an_html_page_keeps_its_text_and_title_and_drops_navigation(
+    debian_docs: tuple[Path, Path],
+) -> None:
+    _, leaders = debian_docs
+    document = load_document(str(leaders))
+    assert document.title == "Chapter 2. Leadership"
+    texts = [s.text for s in document.sentences]
+    assert "Ian Murdock founded Debian in August 1993 and led it until March 1996." in texts
+    assert not any("Prev" in t or "Next" in t for t in texts)
+
+
+def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
+    from tests.page_server import ARTICLE_HTML
+
+    page = tmp_path / "story.html"
+    page.write_text(ARTICLE_HTML, "utf-8")
+    document = load_document(str(page))
+    roles = {p.text: p.role for p in document.paragraphs}
+    assert document.title == "Harbour bridge reopens after repairs"
+    assert roles["Harbour bridge reopens after repairs"] == "title"
+    assert roles["By Jane Reporter"] == "credit"
+    assert document.date == "2024-03-05"
+    text = " ".join(s.text for s in document.sentences)
+    assert "240 steel cables" in text
+    assert "Subscribe" not in text and "tracking" not in text and "Sport" not in text
+
+
+def test_markdown_headings_are_structure_and_markup_goes() -> None:
+    markdown = (
+        "---\ntitle: front matter\n---\n# The Kiln Report\n\nThe **kiln** reached "
+        "[900 degrees](http://x.test) on *Monday*.\n\n## Results\n\n- Glaze held.\n"
+        "- Two pots cracked.\n\n```\ncode = 'not prose'\n```\n\n![a photo](p.png)\n"
+    )
+    text = markdown_to_text(markdown)
+    assert text.split("\n\n") == [
+        "The Kiln Report",
+        "The kiln reached 900 degrees on Monday.",
+        "Results",
+        "Glaze held.",
+        "Two pots cracked.",
+    ]
+    document = document_from(Raw("notes.md", markdown.encode(), "markdown"))
+    roles = {p.text: p.role for p in document.paragraphs}
+    assert roles["The Kiln Report"] == "title" and roles["Results"] == "heading"
+    assert roles["The kiln reached 900 degrees on Monday."] == "body"
+
+
+def test_gzip_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
+    good = tmp_path / "a.txt.gz"
+    good.write_bytes(gzip.compress(b"Title\n\nThe body is here.\n"))
+    assert load_document(str(good)).sentences[-1].text == "The body is here."
+    bad = tmp_path / "b.txt.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(ArticleError, match="not a valid gzip"):
+        load_document(str(bad))
+
+
+def test_encodings_are_detected_or_refused_clearly(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\u00e9 news\n\nThe caf\u00e9 opened.\n".encode("latin-1"))
+    with pytest.raises(ArticleError, match="not UTF-8"):
+        load_document(str(latin))
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes("Title\n\nThe café opened.\n".encode("utf-16"))
+    assert load_document(str(utf16)).sentences[-1].text == "The café opened."
+    declared = tmp_path / "page.html"
+    page = (
+        '<html><head><meta charset="windows-1252"><title>Caf\u00e9</title></head><body>'
+        "<article><p>The caf\u00e9 opened on Monday with a long queue outside.</p>"
+        "<p>Its owner said the \u20ac5 coffee sold out by noon.</p></article></body></html>"
+    )
+    declared.write_bytes(page.encode("cp1252"))
+    text = " ".join(s.text for s in load_document(str(declared)).sentences)
+    assert "The café opened on Monday" in text and "€5" in text
+
+
+def test_a_suffix_does_not_hide_html(tmp_path: Path) -> None:
+    page = tmp_path / "saved-page"
+    page.write_text("<!DOCTYPE html><html><body><p>Hello there, world.</p></body></html>")
+    assert read_file(page).kind == "html"
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W_]+", text.lower()))
+
+
+def check_sentences(raw: Raw, source_text: str) -> None:
+    """Never a crash other than ArticleError; every sentence is a slice of the document and
+    every word of it was in the source."""
+    try:
+        document = document_from(raw)
+    except ArticleError:
+        return
+    folded = fold_lines(document.text)
+    available = words(source_text)
+    for sentence in document.sentences:
+        assert sentence.text.strip()
+        assert fold_lines(document.text[sentence.start : sentence.end]) == sentence.text
+        assert " ".join(sentence.text.split()) in " ".join(folded.split())
+        assert words(sentence.text) <= available, sentence.text
+
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=2000), st.sampled_from(["text", "markdown", "html"]))
+def test_random_bytes_never_crash_a_reader(data: bytes, kind: str) -> None:
+    text = data.decode("utf-8", "ignore")
+    check_sentences(Raw("fuzz", data, kind), html.unescape(text))
+
+
+TAGS = st.sampled_from(["p", "div", "h1", "h2", "li", "em", "strong", "span", "nav", "a"])
+WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=40)
+
+
+@st.composite
+def html_pages(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 25))):
+        tag = draw(TAGS)
+        parts.append(f"<{tag}>{html.escape(draw(WORDS))}. {html.escape(draw(WORDS))}</{tag}>")
+    return (
+        "<html><head><title>"
+        + html.escape(draw(WORDS))
+        + "</title></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+
+
+@FUZZ
+@given(html_pages())
+def test_random_html_never_crashes_and_never_invents_text(page: str) -> None:
+    source_words = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    check_sentences(Raw("fuzz.html", page.encode(), "html"), source_words)
+
+
+def test_the_same_page_read_twice_gives_the_same_document(tmp_path: Path) -> None:
+    from tests.page_server import ARTICLE_HTML
+
+    page = tmp_path / "story.html"
+    page.write_text(ARTICLE_HTML, "utf-8")
+    first, second = load_document(str(page)), load_document(str(page))
+    assert first.text == second.text
+    assert [s.role for s in first.sentences].count("body") == 4
