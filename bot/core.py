@@ -20,10 +20,12 @@ class Citation:
     text: str
     score: float
     sentence_id: str = ""
+    document: str = ""  # the title of the document it comes from
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
+            "document": self.document,
             "source": self.source,
             "paragraph": self.paragraph,
             "sentence": self.sentence,
@@ -111,6 +113,7 @@ class Answerer:
 
         self.index = index
         self.settings = settings
+        self.llm = llm
         if llm is None:
             self.chain = build_chain(index, settings)
         else:
@@ -118,9 +121,18 @@ class Answerer:
 
             self.chain = build_llm_chain(index, settings, llm)
 
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        """Answer one question in the light of the conversation so far."""
+    def with_index(self, index: Any) -> Answerer:
+        """The same answerer over another index (the old one keeps serving until swapped)."""
+        return Answerer(index, self.settings, self.llm)
+
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), source: str | None = None
+    ) -> Answer:
+        """Answer one question in the light of the conversation so far; `source` names one
+        document of the index to answer from (see `ArticleIndex.find`)."""
         text = validate_question(question, self.settings.max_question_chars)
+        document = None if source is None else self.index.find(source)
         recent = tuple(history)[-self.settings.history_turns :]
-        result: Answer = self.chain.invoke({"question": text, "history": recent})
+        inputs = {"question": text, "history": recent, "document": document}
+        result: Answer = self.chain.invoke(inputs)
         return result

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -370,3 +372,28 @@ class EncoderEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encoder.encode([text])[0]]
+
+
+def ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, model: str) -> bool:
+    """Export the ONNX query encoder once per model; an intact export is reused across articles."""
+    target = directory / ENCODER_DIR
+    if _export_stamp(target) == {"model": model, "sizes": _export_sizes(target)}:
+        return (target / "encoder.json").is_file()
+    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".encoder-"))
+    ok = export_onnx(encoder, staging)
+    stamp = {"model": model, "sizes": _export_sizes(staging)}
+    (staging / "model.json").write_text(json.dumps(stamp), "utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return ok
+
+
+def _export_stamp(target: Path) -> Any:
+    try:
+        return json.loads((target / "model.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _export_sizes(target: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_size for p in sorted(target.glob("*")) if p.name != "model.json"}

@@ -44,7 +44,7 @@ class LLMChain:
         self.table = SentenceTable(index)
         self.settings = settings
         self.llm = TimedLLM(llm, settings.llm_timeout_seconds)
-        self.is_common_word = common_words(index.document.text).__contains__
+        self.is_common_word = common_words(self.table.text).__contains__
 
     def condense(self, inputs: dict[str, Any]) -> Query:
         """A follow-up rewritten by the LLM when the rewrite only uses words already in the
@@ -52,7 +52,8 @@ class LLMChain:
         question: str = inputs["question"]
         history: Sequence[Turn] = inputs.get("history", ())
         rewrite = self._rewrite(question, history) if history else ""
-        return make_query(self.table, question, history, rewrite)
+        query = make_query(self.table, question, history, rewrite)
+        return replace(query, document=inputs.get("document"))
 
     def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
         transcript = "\n".join(

@@ -1,11 +1,14 @@
-"""The persisted index of one article: build it, check it, load it. Never pickle.
+"""The persisted index of one or more documents: build it, check it, load it. Never pickle.
 
 index/
-  manifest.json        format version, model and dimension, article sha256, file sizes
-  document.json        the article text, paragraphs and sentences with ids and offsets
-  paragraphs.faiss     paragraph vectors (FaissStore)
-  paragraphs.json      paragraph records (FaissStore)
-  sentences.npy        sentence vectors, in document order
+  manifest.json        format version, model, dimension, documents, the live generation
+  gen-XXXXXXXX/        one complete build; a new build is written beside it, and the
+                       manifest is replaced atomically to switch, so a failed build or a
+                       reader mid-load never sees half an index
+    documents.json     each document's text, paragraphs and sentences with ids and offsets
+    paragraphs.faiss   paragraph vectors (FaissStore), with paragraphs.json records
+    paragraphs.npy     the same vectors in document order, reused by incremental builds
+    sentences.npy      sentence vectors, in document order
   query_encoder/       the model exported to ONNX for fast, torch-free queries
 """
 
@@ -14,16 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.article import Document, Paragraph, Sentence, read_article
+from bot.article import Document, Paragraph, document_from_json, document_to_json
 from bot.embeddings import (
     ENCODER_DIR,
     Encoder,
@@ -31,61 +35,164 @@ from bot.embeddings import (
     LazyOnnxEncoder,
     OnnxEncoder,
     SentenceTransformerEncoder,
-    export_onnx,
+    ensure_query_encoder,
 )
-from bot.errors import ArticleError, IndexCorruptError, IndexStoreError
+from bot.errors import ArticleError, IndexCorruptError, IndexStoreError, InputError
+from bot.readers import load_document, load_documents
 from bot.settings import Settings
 from bot.store import FaissStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-DATA_FILES = ("document.json", "paragraphs.faiss", "paragraphs.json", "sentences.npy")
+DATA_FILES = (
+    "documents.json",
+    "paragraphs.faiss",
+    "paragraphs.json",
+    "paragraphs.npy",
+    "sentences.npy",
+)
 
 
 @dataclass(frozen=True)
 class ArticleIndex:
     """Everything a question needs, loaded once per process."""
 
-    document: Document
+    documents: tuple[Document, ...]
     store: FaissStore
     sentence_vectors: np.ndarray
     encoder: Encoder
     manifest: dict[str, Any]
+    paragraph_vectors: np.ndarray | None = None
+
+    @property
+    def document(self) -> Document:
+        """The first document: the article, when there is one."""
+        return self.documents[0]
+
+    def find(self, name: str) -> int:
+        """The document a user means by `name`: its source, file name or title, exactly or
+        as a unique part (case ignored)."""
+        wanted = name.strip().lower()
+        keys = [
+            (d.source.lower(), Path(d.source).name.lower(), d.title.lower()) for d in self.documents
+        ]
+        exact = [i for i, k in enumerate(keys) if wanted in k]
+        partial = [i for i, k in enumerate(keys) if wanted and any(wanted in part for part in k)]
+        matches = exact or partial
+        if len(matches) == 1:
+            return matches[0]
+        listed = "; ".join(d.title for d in self.documents)
+        if not matches:
+            raise InputError(f"No indexed document matches {name!r}. Indexed: {listed}")
+        raise InputError(f"{name!r} matches several documents; be more specific. Indexed: {listed}")
+
+
+@dataclass(frozen=True)
+class Vectors:
+    paragraphs: np.ndarray
+    sentences: np.ndarray
+
+
+def indexed_documents(settings: Settings) -> list[Document]:
+    """The documents of the existing index, or none when there is no index yet."""
+    manifest = read_manifest(settings.index_dir)
+    if manifest is None or manifest.get("format_version") != FORMAT_VERSION:
+        return []
+    return list(load_index(settings, manifest, encoder=None).documents)
 
 
 def build_index(
     settings: Settings,
-    source: Path | None = None,
+    source: Path | Sequence[Document] | None = None,
     encoder: SentenceTransformerEncoder | None = None,
+    *,
+    reuse: bool = True,
+    notify: Callable[[str], None] = log.info,
 ) -> ArticleIndex:
-    """Embed an article's paragraphs (and their sentences) and write the index atomically.
+    """Embed the documents' paragraphs (and their sentences) and switch the index to them.
 
-    Pass an `encoder` already loaded to build several indexes without reloading the model.
+    `source` is a file, documents already read, or None for the default article. With
+    `reuse`, a document whose sha256 is in the current index is not embedded again. Pass an
+    `encoder` already loaded to build several indexes without reloading the model.
     """
-    document = read_article(source or settings.article)
+    documents = _as_documents(source, settings)
+    directory = _writable(settings.index_dir)
+    previous = _previous_vectors(settings) if reuse else {}
     encoder = encoder or SentenceTransformerEncoder(settings.model)
+    vectors = [previous.get(d.sha256) or _embed(encoder, d) for d in documents]
+    reused = sum(1 for d in documents if d.sha256 in previous)
+    if reused:
+        notify(f"Reused the embeddings of {reused} unchanged document(s).")
+    dimension = int(vectors[0].sentences.shape[1])
+    store = FaissStore(EncoderEmbeddings(encoder), dimension)
+    for document, vector in zip(documents, vectors, strict=True):
+        store.add_vectors(
+            [p.text for p in document.paragraphs],
+            vector.paragraphs,
+            [_paragraph_record(document, p) for p in document.paragraphs],
+            ids=[f"{document.sha256[:8]}:p{p.number}" for p in document.paragraphs],
+        )
+    merged = Vectors(
+        np.concatenate([v.paragraphs for v in vectors]).astype(np.float32),
+        np.concatenate([v.sentences for v in vectors]).astype(np.float32),
+    )
+    onnx_ready = ensure_query_encoder(encoder, directory, settings.model)
+    manifest = _write_generation(directory, documents, store, merged, settings, onnx_ready)
+    query_encoder: Encoder = (
+        LazyOnnxEncoder(directory / ENCODER_DIR, dimension) if onnx_ready else encoder
+    )
+    return ArticleIndex(
+        tuple(documents), store, merged.sentences, query_encoder, manifest, merged.paragraphs
+    )
+
+
+def _as_documents(source: Path | Sequence[Document] | None, settings: Settings) -> list[Document]:
+    if source is None or isinstance(source, Path):
+        return load_documents([source or settings.article])
+    if not source:
+        raise ArticleError("Nothing to index: give at least one article.")
+    return list(source)
+
+
+def _paragraph_record(document: Document, paragraph: Paragraph) -> dict[str, Any]:
+    return {"paragraph": paragraph.number, "source": document.source, "sha": document.sha256}
+
+
+def _embed(encoder: SentenceTransformerEncoder, document: Document) -> Vectors:
     encodings = encoder.encode_paragraphs(
         [document.text[p.start : p.end] for p in document.paragraphs],
         [[(s.start - p.start, s.end - p.start) for s in p.sentences] for p in document.paragraphs],
     )
-    store = FaissStore(EncoderEmbeddings(encoder), encoder.dimension)
-    store.add_vectors(
-        [p.text for p in document.paragraphs],
+    log.info("embedded %s: %d paragraphs", document.source, len(document.paragraphs))
+    return Vectors(
         np.stack([e.paragraph for e in encodings]),
-        [{"paragraph": p.number, "source": document.source} for p in document.paragraphs],
-        ids=[f"{document.sha256[:8]}:p{p.number}" for p in document.paragraphs],
+        np.concatenate([e.sentences for e in encodings]),
     )
-    sentence_vectors = np.concatenate([e.sentences for e in encodings]).astype(np.float32)
-    directory = _writable(settings.index_dir)
-    onnx_ready = _ensure_query_encoder(encoder, directory, settings.model)
-    manifest = _write_files(directory, document, store, sentence_vectors, settings, onnx_ready)
-    log.info("indexed %s: %d paragraphs", document.source, len(document.paragraphs))
-    query_encoder: Encoder = (
-        LazyOnnxEncoder(directory / ENCODER_DIR, encoder.dimension) if onnx_ready else encoder
-    )
-    return ArticleIndex(document, store, sentence_vectors, query_encoder, manifest)
+
+
+def _previous_vectors(settings: Settings) -> dict[str, Vectors]:
+    """Vectors of the current index by document sha256, when it was built the same way."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+        if manifest is None or stale_reason(manifest, settings, check_files=False):
+            return {}
+        index = load_index(settings, manifest, encoder=None)
+    except (IndexStoreError, ArticleError):
+        return {}
+    if index.paragraph_vectors is None:
+        return {}
+    found: dict[str, Vectors] = {}
+    p_at = s_at = 0
+    for document in index.documents:
+        p_count, s_count = len(document.paragraphs), len(document.sentences)
+        found[document.sha256] = Vectors(
+            index.paragraph_vectors[p_at : p_at + p_count],
+            index.sentence_vectors[s_at : s_at + s_count],
+        )
+        p_at, s_at = p_at + p_count, s_at + s_count
+    return found
 
 
 def open_index(settings: Settings, notify: Callable[[str], None] = log.warning) -> ArticleIndex:
@@ -95,19 +202,19 @@ def open_index(settings: Settings, notify: Callable[[str], None] = log.warning) 
         manifest = read_manifest(directory)
     except IndexCorruptError as error:
         notify(f"{error.message} Rebuilding it.")
-        return build_index(settings, _rebuild_source(None, settings))
+        return build_index(settings, None, notify=notify)
     if manifest is None:
         notify(f"Building the index in {directory} (first run)...")
-        return build_index(settings, _rebuild_source(None, settings))
+        return build_index(settings, None, notify=notify)
     reason = stale_reason(manifest, settings)
     if reason:
         notify(f"The index is out of date ({reason}); rebuilding it.")
-        return build_index(settings, _rebuild_source(manifest, settings))
+        return build_index(settings, _rebuild_documents(settings, notify), notify=notify)
     try:
         return load_index(settings, manifest)
     except IndexCorruptError as error:
         notify(f"{error.message} Rebuilding it.")
-        return build_index(settings, _rebuild_source(manifest, settings))
+        return build_index(settings, _rebuild_documents(settings, notify), notify=notify)
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -132,33 +239,81 @@ def read_manifest(directory: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def stale_reason(manifest: dict[str, Any], settings: Settings) -> str:
+def stale_reason(manifest: dict[str, Any], settings: Settings, check_files: bool = True) -> str:
     """Why the index must be rebuilt, or '' when it is current."""
     if manifest.get("format_version") != FORMAT_VERSION:
         return "it was written by another version"
     if manifest.get("model") != settings.model:
         return f"it was built with model {manifest.get('model')!r}"
-    source = Path(manifest.get("source", ""))
-    if source.is_file() and _sha256(source) != manifest.get("article_sha256"):
-        return f"{source} has changed"
+    for entry in manifest.get("documents", []) if check_files else []:
+        source = Path(entry.get("source", ""))
+        if entry.get("local") and source.is_file() and _sha256(source) != entry.get("sha256"):
+            return f"{source} has changed"
     return ""
 
 
-def load_index(settings: Settings, manifest: dict[str, Any]) -> ArticleIndex:
+def _rebuild_documents(settings: Settings, notify: Callable[[str], None]) -> list[Document]:
+    """What the index held: local files read again, fetched pages as they were stored."""
+    stored: dict[str, Document] = {}
+    try:
+        manifest = read_manifest(settings.index_dir) or {}
+        generation = settings.index_dir / manifest.get("generation", "")
+        stored = {d.source: d for d in _read_documents(generation / "documents.json")}
+    except (IndexStoreError, ValueError, KeyError, TypeError, OSError):
+        manifest = {}
+    documents = []
+    for entry in manifest.get("documents", []):
+        source = entry.get("source", "")
+        if entry.get("local") and Path(source).is_file():
+            documents.append(load_document(source, None))
+        elif source in stored:
+            documents.append(stored[source])
+        else:
+            notify(f"{source} is gone; it is left out of the index.")
+    if not documents:
+        return _as_documents(None, settings)
+    return documents
+
+
+def load_index(
+    settings: Settings, manifest: dict[str, Any], encoder: Encoder | bool | None = True
+) -> ArticleIndex:
+    """Load the live generation; `encoder=None` skips the query encoder (vectors only)."""
     directory = settings.index_dir
     _check_sizes(directory, manifest)
+    generation = directory / str(manifest.get("generation", ""))
     try:
-        document = _document_from_json(json.loads((directory / "document.json").read_text("utf-8")))
-        vectors = np.load(directory / "sentences.npy", allow_pickle=False)
+        documents = _read_documents(generation / "documents.json")
+        vectors = np.load(generation / "sentences.npy", allow_pickle=False)
+        paragraph_vectors = np.load(generation / "paragraphs.npy", allow_pickle=False)
     except (ValueError, KeyError, TypeError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
-    encoder = _query_encoder(directory, settings, manifest)
-    store = FaissStore.load(directory, EncoderEmbeddings(encoder))
-    if vectors.shape != (len(document.sentences), manifest["dimension"]) or len(store) != len(
-        document.paragraphs
+    query_encoder: Any = (
+        _query_encoder(directory, settings, manifest) if encoder is True else encoder
+    )
+    store = FaissStore.load(generation, EncoderEmbeddings(query_encoder))
+    sentences = sum(len(d.sentences) for d in documents)
+    paragraphs = sum(len(d.paragraphs) for d in documents)
+    if (
+        not documents
+        or vectors.shape != (sentences, manifest["dimension"])
+        or paragraph_vectors.shape != (paragraphs, manifest["dimension"])
+        or len(store) != paragraphs
     ):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
-    return ArticleIndex(document, store, vectors.astype(np.float32), encoder, manifest)
+    return ArticleIndex(
+        tuple(documents),
+        store,
+        vectors.astype(np.float32),
+        query_encoder,
+        manifest,
+        paragraph_vectors.astype(np.float32),
+    )
+
+
+def _read_documents(path: Path) -> list[Document]:
+    data = json.loads(path.read_text("utf-8"))
+    return [document_from_json(entry) for entry in data["documents"]]
 
 
 def _query_encoder(directory: Path, settings: Settings, manifest: dict[str, Any]) -> Encoder:
@@ -179,14 +334,6 @@ def _check_sizes(directory: Path, manifest: dict[str, Any]) -> None:
             )
 
 
-def _rebuild_source(manifest: dict[str, Any] | None, settings: Settings) -> Path:
-    if manifest and Path(manifest.get("source", "")).is_file():
-        return Path(manifest["source"])
-    if not settings.article.is_file():
-        raise ArticleError(f"Cannot build the index: article file not found: {settings.article}")
-    return settings.article
-
-
 def _writable(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -199,48 +346,24 @@ def _writable(directory: Path) -> Path:
     return directory
 
 
-def _ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, model: str) -> bool:
-    """Export the ONNX query encoder once per model; an intact export is reused across articles."""
-    target = directory / ENCODER_DIR
-    if _export_stamp(target) == {"model": model, "sizes": _export_sizes(target)}:
-        return (target / "encoder.json").is_file()
-    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".encoder-"))
-    ok = export_onnx(encoder, staging)
-    stamp = {"model": model, "sizes": _export_sizes(staging)}
-    (staging / "model.json").write_text(json.dumps(stamp), "utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return ok
-
-
-def _export_stamp(target: Path) -> Any:
-    try:
-        return json.loads((target / "model.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _export_sizes(target: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_size for p in sorted(target.glob("*")) if p.name != "model.json"}
-
-
-def _write_files(
+def _write_generation(
     directory: Path,
-    document: Document,
+    documents: Sequence[Document],
     store: FaissStore,
-    sentence_vectors: np.ndarray,
+    vectors: Vectors,
     settings: Settings,
     onnx_ready: bool,
 ) -> dict[str, Any]:
-    """Write into a staging folder, then move each file in; the manifest goes last."""
-    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".build-"))
+    """Write a complete generation beside the live one, then switch the manifest to it
+    atomically (os.replace) and only then remove the old generation."""
+    generation = Path(tempfile.mkdtemp(dir=directory, prefix="gen-"))
     try:
-        (staging / "document.json").write_text(
-            json.dumps(_document_to_json(document), ensure_ascii=False), "utf-8"
-        )
-        store.save(staging)
-        np.save(staging / "sentences.npy", sentence_vectors, allow_pickle=False)
-        files = {name: (staging / name).stat().st_size for name in DATA_FILES}
+        payload = {"documents": [document_to_json(d) for d in documents]}
+        (generation / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+        store.save(generation)
+        np.save(generation / "paragraphs.npy", vectors.paragraphs, allow_pickle=False)
+        np.save(generation / "sentences.npy", vectors.sentences, allow_pickle=False)
+        files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in DATA_FILES}
         if onnx_ready:
             files |= {
                 f"{ENCODER_DIR}/{n}": (directory / ENCODER_DIR / n).stat().st_size
@@ -249,56 +372,41 @@ def _write_files(
         manifest = {
             "format_version": FORMAT_VERSION,
             "model": settings.model,
-            "dimension": int(sentence_vectors.shape[1]),
-            "source": str(Path(document.source).resolve()),
-            "title": document.title,
-            "article_sha256": document.sha256,
+            "dimension": int(vectors.sentences.shape[1]),
+            "generation": generation.name,
+            "documents": [_manifest_entry(d) for d in documents],
             "onnx": onnx_ready,
             "files": files,
         }
-        (directory / MANIFEST).unlink(missing_ok=True)
-        for name in DATA_FILES:
-            (staging / name).replace(directory / name)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), "utf-8")
-        (staging / MANIFEST).replace(directory / MANIFEST)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staged = directory / f".{MANIFEST}.{generation.name}"
+        staged.write_text(json.dumps(manifest, indent=2), "utf-8")
+        os.replace(staged, directory / MANIFEST)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    _remove_old_generations(directory, keep=generation.name)
     return manifest
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(
-        path.read_bytes().decode("utf-8-sig", "replace").encode("utf-8")
-    ).hexdigest()
-
-
-def _document_to_json(document: Document) -> dict[str, Any]:
+def _manifest_entry(document: Document) -> dict[str, Any]:
+    local = Path(document.source).is_file()
     return {
-        "source": document.source,
+        "source": str(Path(document.source).resolve()) if local else document.source,
         "title": document.title,
-        "text": document.text,
         "sha256": document.sha256,
-        # vars(), not asdict(): asdict deep-copies and costs seconds on long documents
-        "paragraphs": [
-            {
-                **{k: v for k, v in vars(p).items() if k != "sentences"},
-                "sentences": [vars(s) for s in p.sentences],
-            }
-            for p in document.paragraphs
-        ],
+        "local": local,
+        "paragraphs": len(document.paragraphs),
+        "sentences": len(document.sentences),
     }
 
 
-def _document_from_json(data: dict[str, Any]) -> Document:
-    paragraphs = tuple(
-        Paragraph(
-            number=p["number"],
-            text=p["text"],
-            start=p["start"],
-            end=p["end"],
-            role=p["role"],
-            sentences=tuple(Sentence(**s) for s in p["sentences"]),
-        )
-        for p in data["paragraphs"]
-    )
-    return Document(data["source"], data["title"], data["text"], data["sha256"], paragraphs)
+def _remove_old_generations(directory: Path, keep: str) -> None:
+    for old in directory.glob("gen-*"):
+        if old.name != keep and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in ("document.json", *DATA_FILES):  # files of format version 1
+        (directory / leftover).unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,7 @@ class Query:
     kind: QuestionType
     terms: tuple[str, ...]
     meta: str = ""
+    document: int | None = None  # limit to this document of the index
 
 
 @dataclass(frozen=True)
@@ -83,16 +84,20 @@ class Scored:
 
 
 class SentenceTable:
-    """Per-index lookups computed once: terms, IDF, neighbours, person names."""
+    """Per-index lookups computed once: terms, IDF, neighbours, person names. Positions
+    run over the sentences of every document, in order."""
 
     def __init__(self, index: Any) -> None:
         self.index = index
-        self.sentences: tuple[Sentence, ...] = index.document.sentences
+        self.documents = index.documents
+        self.sentences: tuple[Sentence, ...] = tuple(s for d in self.documents for s in d.sentences)
+        self.document_of = [i for i, d in enumerate(self.documents) for _ in d.sentences]
+        self.document_by_sha = {d.sha256: i for i, d in enumerate(self.documents)}
         self.terms = [term_set(s.text) for s in self.sentences]
         self.positions = {s.id: i for i, s in enumerate(self.sentences)}
-        by_paragraph: dict[int, list[int]] = {}
+        by_paragraph: dict[tuple[int, int], list[int]] = {}
         for i, s in enumerate(self.sentences):
-            by_paragraph.setdefault(s.paragraph, []).append(i)
+            by_paragraph.setdefault((self.document_of[i], s.paragraph), []).append(i)
         self.by_paragraph = by_paragraph
         postings: dict[str, list[int]] = {}
         for i, terms in enumerate(self.terms):
@@ -103,10 +108,14 @@ class SentenceTable:
         total = len(self.sentences)
         self.idf = {t: math.log((total + 1) / (df + 0.5)) for t, df in frequency.items()}
         self.unknown_idf = math.log((total + 1) / 0.5)
-        self.text = index.document.text
+        self.text = "\n\n".join(d.text for d in self.documents)
         self._leaning = tuple(
-            i > 0 and _needs_previous(s.text) for i, s in enumerate(self.sentences)
+            i > 0 and self.document_of[i - 1] == self.document_of[i] and _needs_previous(s.text)
+            for i, s in enumerate(self.sentences)
         )
+
+    def in_scope(self, position: int, query: Query) -> bool:
+        return query.document is None or self.document_of[position] == query.document
 
     def is_person(self, name: str) -> bool:
         """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
@@ -157,7 +166,8 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
     table = SentenceTable(index)
 
     def condense(inputs: dict[str, Any]) -> Query:
-        return make_query(table, inputs["question"], inputs.get("history", ()))
+        query = make_query(table, inputs["question"], inputs.get("history", ()))
+        return replace(query, document=inputs.get("document"))
 
     def retrieve(query: Query) -> tuple[Query, list[Scored]]:
         return query, score_sentences(table, query, settings.top_paragraphs)
@@ -185,10 +195,11 @@ def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> 
     """Candidates from the top paragraphs (dense) and the best lexical matches, best first."""
     index = table.index
     vector = index.encoder.encode([query.resolved])[0]
-    hits = index.store.similarity_search_with_score_by_vector(vector, k=top_paragraphs)
-    paragraph_score = {doc.metadata["paragraph"]: score for doc, score in hits}
+    paragraph_score = _paragraph_scores(table, query, vector, top_paragraphs)
     candidates = {i for p in paragraph_score for i in table.by_paragraph.get(p, [])}
-    sharing = {i for term in query.terms for i in table.postings.get(term, ())}
+    sharing = {
+        i for term in query.terms for i in table.postings.get(term, ()) if table.in_scope(i, query)
+    }
     lexical = sorted(sharing, key=lambda i: (-table.coverage(query.terms, table.terms[i]), i))[
         :LEXICAL_CANDIDATES
     ]
@@ -204,7 +215,8 @@ def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> 
             borrowed = BORROWED * float(joined @ vector) / float(np.linalg.norm(joined))
             similarity = max(similarity, borrowed)
         coverage = table.context_coverage(query.terms, position)
-        paragraph = paragraph_score.get(sentence.paragraph, float(similarity))
+        key = (table.document_of[position], sentence.paragraph)
+        paragraph = paragraph_score.get(key, float(similarity))
         score = (
             DENSE_WEIGHT * float(similarity)
             + PARAGRAPH_WEIGHT * paragraph
@@ -213,6 +225,22 @@ def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> 
         typed = offers_answer(query.kind, _with_context(table, position), query.resolved)
         scored.append(Scored(position, score, float(similarity), coverage, typed))
     return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def _paragraph_scores(
+    table: SentenceTable, query: Query, vector: np.ndarray, top_paragraphs: int
+) -> dict[tuple[int, int], float]:
+    """The best paragraphs by dense similarity, keyed by (document, paragraph)."""
+    store = table.index.store
+    k = top_paragraphs if query.document is None else len(store)
+    scores: dict[tuple[int, int], float] = {}
+    for doc, score in store.similarity_search_with_score_by_vector(vector, k=k):
+        document = table.document_by_sha.get(doc.metadata.get("sha", ""), 0)
+        if query.document is None or document == query.document:
+            scores[(document, doc.metadata["paragraph"])] = score
+        if len(scores) >= top_paragraphs:
+            break
+    return scores
 
 
 def _with_context(table: SentenceTable, position: int) -> str:
@@ -226,7 +254,9 @@ def choose(table: SentenceTable, query: Query, scored: list[Scored], limit: int)
     """The positions to cite, in article order; empty when the article does not answer."""
     if query.meta:
         roles = _META_ROLES[query.meta]
-        return [i for i, s in enumerate(table.sentences) if s.role in roles][:limit]
+        return [
+            i for i, s in enumerate(table.sentences) if s.role in roles and table.in_scope(i, query)
+        ][:limit]
     typed = [s for s in scored if s.typed]
     if not typed or confidence(table, query, typed[0]) < ANSWER_THRESHOLD:
         return []
@@ -239,6 +269,7 @@ def choose(table: SentenceTable, query: Query, scored: list[Scored], limit: int)
         previous = best.position - 1
         if (
             previous >= 0
+            and table.document_of[previous] == table.document_of[best.position]
             and table.sentences[previous].paragraph == table.sentences[best.position].paragraph
         ):
             chosen.insert(0, previous)
@@ -259,23 +290,29 @@ def make_answer(
     table: SentenceTable, query: Query, chosen: list[int], scored: list[Scored]
 ) -> Answer:
     scores = {s.position: s.score for s in scored}
-    source = table.index.document.source
     if not chosen:
         closest = tuple(
-            _citation(table, s.position, n, s.score, source)
-            for n, s in enumerate(scored[:2], start=1)
+            _citation(table, s.position, n, s.score) for n, s in enumerate(scored[:2], start=1)
         )
         return Answer(query.question, render("refusal"), False, (), query.resolved, closest)
     citations = tuple(
-        _citation(table, position, n, scores.get(position, 1.0), source)
+        _citation(table, position, n, scores.get(position, 1.0))
         for n, position in enumerate(chosen, start=1)
     )
     text = " ".join(f"{c.text} [{c.n}]" for c in citations)
     return Answer(query.question, text, True, citations, query.resolved)
 
 
-def _citation(table: SentenceTable, position: int, n: int, score: float, source: str) -> Citation:
+def _citation(table: SentenceTable, position: int, n: int, score: float) -> Citation:
     sentence = table.sentences[position]
+    document = table.documents[table.document_of[position]]
     return Citation(
-        n, source, sentence.paragraph, sentence.number, sentence.text, score, sentence.id
+        n,
+        document.source,
+        sentence.paragraph,
+        sentence.number,
+        sentence.text,
+        score,
+        sentence.id,
+        document.title,
     )

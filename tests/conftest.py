@@ -101,3 +101,28 @@ def smollm2(gguf_path: Path) -> Any:
 @pytest.fixture(scope="session")
 def llm_answerer(article_index: ArticleIndex, settings: Settings, smollm2: Any) -> Answerer:
     return Answerer(article_index, settings, smollm2)
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Any:
+    from tests.page_server import PageServer
+
+    server = PageServer()
+    yield server
+    server.close()
+
+
+SOCIAL_CONTRACT = Path("/usr/share/doc/debian/social-contract.txt.gz")
+LEADERS = Path("/usr/share/doc/debian-history/docs/leaders.en.html")
+
+
+@pytest.fixture(scope="session")
+def debian_docs() -> tuple[Path, Path]:
+    """Debian's social contract (hard-wrapped text) and its leaders page (HTML), from the
+    doc-debian and debian-history packages that .ci/run installs with apt."""
+    missing = [str(p) for p in (SOCIAL_CONTRACT, LEADERS) if not p.is_file()]
+    if missing:
+        pytest.skip(
+            f"{', '.join(missing)} not installed: apt-get install doc-debian debian-history"
+        )
+    return SOCIAL_CONTRACT, LEADERS

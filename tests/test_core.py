@@ -30,6 +30,7 @@ def test_the_types_are_frozen() -> None:
         answer.text = "changed"  # type: ignore[misc]
     assert answer.to_json()["citations"][0] == {
         "n": 1,
+        "document": "",
         "source": "a.txt",
         "paragraph": 2,
         "sentence": 1,

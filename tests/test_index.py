@@ -2,6 +2,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.errors import IndexStoreError
@@ -19,7 +20,7 @@ def own_index(
     article = tmp_path / "article.txt"
     shutil.copy(settings.article, article)
     manifest = json.loads((target / "manifest.json").read_text())
-    manifest["source"] = str(article)
+    manifest["documents"][0]["source"] = str(article)
     (target / "manifest.json").write_text(json.dumps(manifest))
     return Settings(index_dir=target, article=article)
 
@@ -32,8 +33,11 @@ def test_manifest_records_model_dimension_article_and_version(
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
-    assert len(manifest["article_sha256"]) == 64
-    assert not list(index_dir.glob("*.pkl"))
+    (entry,) = manifest["documents"]
+    assert len(entry["sha256"]) == 64 and entry["local"]
+    assert entry["title"] == "US defence chief says Russia ‘probably’ not targeting ISIS"
+    assert (index_dir / manifest["generation"] / "documents.json").is_file()
+    assert not list(index_dir.rglob("*.pkl"))
 
 
 def test_a_current_index_loads_without_rebuilding(own_index: Settings) -> None:
@@ -63,10 +67,13 @@ def test_another_model_triggers_a_rebuild(own_index: Settings) -> None:
 
 
 @pytest.mark.parametrize(
-    "victim", ["paragraphs.faiss", "sentences.npy", "manifest.json", "query_encoder/model.onnx"]
+    "victim",
+    ["GEN/paragraphs.faiss", "GEN/sentences.npy", "manifest.json", "query_encoder/model.onnx"],
 )
 def test_damaged_files_are_reported_and_rebuilt(own_index: Settings, victim: str) -> None:
-    path = own_index.index_dir / victim
+    manifest = read_manifest(own_index.index_dir)
+    assert manifest is not None
+    path = own_index.index_dir / victim.replace("GEN", manifest["generation"])
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
     notes: list[str] = []
     index = open_index(own_index, notes.append)
@@ -81,3 +88,81 @@ def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path: Path, settings:
         open_index(Settings(index_dir=blocker, article=settings.article))
     with pytest.raises(IndexStoreError):
         build_index(Settings(index_dir=blocker / "sub", article=settings.article))
+
+
+@pytest.fixture(scope="module")
+def library(
+    tmp_path_factory: pytest.TempPathFactory, debian_docs: tuple[Path, Path], settings: Settings
+) -> Settings:
+    """An index of the article and both Debian documents."""
+    from bot.readers import load_documents
+
+    own = Settings(index_dir=tmp_path_factory.mktemp("library"), article=settings.article)
+    build_index(own, load_documents([settings.article, *debian_docs]))
+    return own
+
+
+@pytest.mark.parametrize(
+    ("question", "title", "evidence"),
+    [
+        ("Who founded Debian?", "Chapter 2. Leadership", "Ian Murdock founded Debian"),
+        ("Who led Debian from April 2010?", "Chapter 2. Leadership", "Stefano Zacchiroli"),
+        (
+            "Will Debian hide problems in its bug report database?",
+            "social contract",
+            "bug report database open",
+        ),
+        ("How many flights did the Russian jets conduct?", "US defence chief", "20 flights"),
+    ],
+)
+def test_each_question_is_answered_from_the_right_document(
+    library: Settings, question: str, title: str, evidence: str
+) -> None:
+    from bot.core import Answerer
+
+    index = open_index(library)
+    assert len(index.documents) == 3
+    answer = Answerer(index, library).answer(question)
+    assert answer.answered, answer.closest
+    assert evidence in " ".join(c.text for c in answer.citations)
+    top = next(c for c in answer.citations if evidence in c.text)
+    assert top.document.startswith(title)
+    document = next(d for d in index.documents if d.title == top.document)
+    assert top.source == document.source
+    assert any(s.text == top.text and s.paragraph == top.paragraph for s in document.sentences)
+
+
+def test_a_question_can_be_limited_to_one_document(library: Settings) -> None:
+    from bot.core import Answerer
+    from bot.errors import InputError
+
+    answerer = Answerer(open_index(library), library)
+    answer = answerer.answer("Who founded Debian?", source="social-contract")
+    assert all(c.document == "social contract" for c in answer.citations + answer.closest)
+    with pytest.raises(InputError, match="No indexed document matches"):
+        answerer.answer("Who founded Debian?", source="nonexistent")
+    with pytest.raises(InputError, match="matches several"):
+        answerer.answer("Who founded Debian?", source="/usr/share/doc/")
+
+
+def test_reindexing_embeds_only_what_changed(library: Settings, tmp_path: Path) -> None:
+    from bot.index import indexed_documents
+    from bot.readers import load_documents, merge_documents
+
+    notes: list[str] = []
+    extra = tmp_path / "extra.md"
+    extra.write_text("# Extra\n\nThe lighthouse keeper retired in 1990.\n", "utf-8")
+    documents = merge_documents(indexed_documents(library), load_documents([extra]))
+    before = read_manifest(library.index_dir)
+    index = build_index(library, documents, notify=notes.append)
+    assert "Reused the embeddings of 3 unchanged document(s)." in notes
+    assert [d.title for d in index.documents][-1] == "Extra"
+    after = read_manifest(library.index_dir)
+    assert before is not None and after is not None
+    assert after["generation"] != before["generation"]
+    assert not (library.index_dir / before["generation"]).exists()  # the old one is gone
+    reloaded = open_index(library)
+    assert np.allclose(
+        reloaded.sentence_vectors[: len(index.documents[0].sentences)],
+        index.sentence_vectors[: len(index.documents[0].sentences)],
+    )
