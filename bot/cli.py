@@ -104,35 +104,86 @@ def main() -> None:
 
 
 @main.command("index")
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1)
+@click.option("--add", is_flag=True, help="Add to the documents already indexed.")
+@click.option(
+    "--allow-private-urls",
+    is_flag=True,
+    help="Allow URLs on private, loopback and link-local addresses (off: SSRF protection).",
+)
 @common_options
 @edge
-def index_command(sources: tuple[Path, ...], index_dir: Path | None, model: str | None) -> None:
-    """Build the index of SOURCE (default: data/article.txt)."""
-    from bot.index import build_index
+def index_command(
+    sources: tuple[str, ...],
+    add: bool,
+    allow_private_urls: bool,
+    index_dir: Path | None,
+    model: str | None,
+) -> None:
+    """Index SOURCE files (.txt, .md, .html, optionally .gz) and http(s) URLs
+    (default: data/article.txt). Unchanged documents are not embedded again."""
+    from bot.fetch import FetchPolicy
+    from bot.index import build_index, indexed_documents
+    from bot.readers import load_documents, merge_documents
 
-    if len(sources) > 1:
-        raise InputError(
-            "Give one article file; several documents in one index are not supported yet."
-        )
     settings = make_settings(index_dir, model)
-    built = build_index(settings, sources[0] if sources else None)
-    document = built.document
-    click.echo(
-        f"Indexed {document.source}: {len(document.paragraphs)} paragraphs, "
-        f"{len(document.sentences)} sentences -> {settings.index_dir}"
-    )
+    notify = lambda message: click.echo(message, err=True)  # noqa: E731
+    documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
+    if add:
+        documents = merge_documents(indexed_documents(settings), documents)
+    built = build_index(settings, documents, notify=notify)
+    for document in built.documents:
+        click.echo(
+            f"Indexed {document.title} ({document.source}): {len(document.paragraphs)} "
+            f"paragraphs, {len(document.sentences)} sentences"
+        )
+    click.echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")
+
+
+@main.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document.")
+@common_options
+@edge
+def sources_command(as_json: bool, index_dir: Path | None, model: str | None) -> None:
+    """List the documents in the index."""
+    from bot.index import open_index
+
+    settings = make_settings(index_dir, model)
+    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    for number, document in enumerate(index.documents, start=1):
+        if as_json:
+            emit_json(
+                {
+                    "title": document.title,
+                    "source": document.source,
+                    "date": document.date,
+                    "paragraphs": len(document.paragraphs),
+                    "sentences": len(document.sentences),
+                    "sha256": document.sha256,
+                }
+            )
+        else:
+            click.echo(f"{number}. {document.title}\n   {document.source}")
+            date = f"{document.date}; " if document.date else ""
+            click.echo(
+                f"   {date}{len(document.paragraphs)} paragraphs, "
+                f"{len(document.sentences)} sentences"
+            )
 
 
 @main.command()
 @click.argument("questions", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.option(
+    "--source", "source", default=None, help="Answer only from this document (see `sources`)."
+)
 @llm_options
 @common_options
 @edge
 def ask(
     questions: tuple[str, ...],
     as_json: bool,
+    source: str | None,
     llm: str | None,
     llm_timeout: float | None,
     index_dir: Path | None,
@@ -146,12 +197,14 @@ def ask(
         for question in questions:
             validate_question(question, settings.max_question_chars)
     answerer = load_answerer(settings)
+    if source is not None:
+        answerer.index.find(source)  # a name that matches nothing fails before any answer
     for question in questions:
         if question == "-":
             for line in stdin_lines():
-                print_result(answerer, line, as_json, batch=True)
+                print_result(answerer, line, as_json, batch=True, source=source)
         else:
-            print_result(answerer, question, as_json, batch=False)
+            print_result(answerer, question, as_json, batch=False, source=source)
 
 
 def stdin_lines() -> Iterator[str | bytes]:
@@ -164,12 +217,14 @@ def stdin_lines() -> Iterator[str | bytes]:
             yield line
 
 
-def print_result(answerer: Any, question: str | bytes, as_json: bool, *, batch: bool) -> None:
+def print_result(
+    answerer: Any, question: str | bytes, as_json: bool, *, batch: bool, source: str | None = None
+) -> None:
     """Answer and print; in a batch a bad line becomes an error object and the batch goes on."""
     try:
         if isinstance(question, bytes):
             raise InputError("The question is not UTF-8 text.")
-        answer = answerer.answer(question)
+        answer = answerer.answer(question, source=source)
     except InputError as error:
         if not batch:
             raise
@@ -182,7 +237,7 @@ def print_result(answerer: Any, question: str | bytes, as_json: bool, *, batch: 
     if as_json:
         emit_json(answer.to_json())
     else:
-        click.echo(format_answer(answer))
+        click.echo(format_answer(answer, len(answerer.index.documents) > 1))
 
 
 def emit_json(value: dict[str, Any]) -> None:
@@ -190,15 +245,21 @@ def emit_json(value: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def format_answer(answer: Any) -> str:
-    """The answer, then a numbered Sources list with paragraph numbers."""
+def format_answer(answer: Any, name_documents: bool = False) -> str:
+    """The answer, then a numbered Sources list with paragraph numbers (and, when the index
+    holds several documents, the document each comes from)."""
+
+    def where(citation: Any) -> str:
+        document = f"{citation.document} ({citation.source}), " if name_documents else ""
+        return f"{document}paragraph {citation.paragraph}"
+
     lines = [answer.text]
     if answer.citations:
         lines += ["", render("sources_header")]
-        lines += [f"  [{c.n}] paragraph {c.paragraph}: {c.text}" for c in answer.citations]
+        lines += [f"  [{c.n}] {where(c)}: {c.text}" for c in answer.citations]
     elif answer.closest:
         lines += ["", "Closest passages (not an answer):"]
-        lines += [f"  - paragraph {c.paragraph}: {c.text}" for c in answer.closest]
+        lines += [f"  - {where(c)}: {c.text}" for c in answer.closest]
     return "\n".join(lines)
 
 
@@ -260,7 +321,8 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
             f"error: {error.message}", err=True
         )
         return None
-    emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer) + "\n")
+    several = len(answerer.index.documents) > 1
+    emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer, several) + "\n")
     return answer
 
 
@@ -274,6 +336,9 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 )
 @click.option("--listen", default=None, help="Webhook listen address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Webhook port (default 8443).")
+@click.option(
+    "--allow-private-urls", is_flag=True, help="Let operators /load pages on private addresses."
+)
 @llm_options
 @common_options
 @edge
@@ -283,6 +348,7 @@ def telegram(
     webhook_url: str | None,
     listen: str | None,
     port: int | None,
+    allow_private_urls: bool,
     llm: str | None,
     llm_timeout: float | None,
     index_dir: Path | None,
@@ -298,6 +364,7 @@ def telegram(
         webhook_url=webhook_url,
         webhook_listen=listen,
         webhook_port=port,
+        allow_private_urls=allow_private_urls or None,
     )
     if not settings.telegram_token:
         raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
@@ -335,4 +402,5 @@ def eval_command(
         answers_out.write_text("".join(json.dumps(a.to_json()) + "\n" for a in answers), "utf-8")
     click.echo(scores.summary())
     if answerer.settings.llm != "none":
-        click.echo(faithfulness(answers, answerer.index.document.text).summary())
+        texts = "\n\n".join(d.text for d in answerer.index.documents)
+        click.echo(faithfulness(answers, texts).summary())

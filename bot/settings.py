@@ -33,6 +33,8 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str = field(default="", repr=False)
     allowed_chats: frozenset[int] | None = None
+    admin_chats: frozenset[int] = frozenset()  # may /load new articles
+    allow_private_urls: bool = False
     rate_limit: int = 10  # questions per user ...
     rate_window_seconds: float = 60.0  # ... in this window
     history_ttl_seconds: float = 1800.0
@@ -73,8 +75,12 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
     if env.get("ARTICLEBOT_WEBHOOK_SECRET"):
         values["webhook_secret"] = env["ARTICLEBOT_WEBHOOK_SECRET"]
-    if env.get("ARTICLEBOT_ALLOWED_CHATS", "").strip():
-        values["allowed_chats"] = parse_chat_ids(env["ARTICLEBOT_ALLOWED_CHATS"])
+    for name, key in (
+        ("ARTICLEBOT_ALLOWED_CHATS", "allowed_chats"),
+        ("ARTICLEBOT_ADMIN_CHATS", "admin_chats"),
+    ):
+        if env.get(name, "").strip():
+            values[key] = parse_chat_ids(env[name], name)
     if env.get("ARTICLEBOT_TELEGRAM_MAX_RATE"):
         values["telegram_max_rate"] = parse_positive(
             env["ARTICLEBOT_TELEGRAM_MAX_RATE"], "ARTICLEBOT_TELEGRAM_MAX_RATE"
@@ -103,14 +109,12 @@ def _llm_env(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def parse_chat_ids(text: str) -> frozenset[int]:
+def parse_chat_ids(text: str, name: str = "ARTICLEBOT_ALLOWED_CHATS") -> frozenset[int]:
     """'123, -100456' -> {123, -100456}; anything else is a clear error."""
     try:
         return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip())
     except ValueError:
-        raise ConfigError(
-            f"ARTICLEBOT_ALLOWED_CHATS must be chat ids separated by commas, not {text!r}."
-        ) from None
+        raise ConfigError(f"{name} must be chat ids separated by commas, not {text!r}.") from None
 
 
 def parse_rate(text: str) -> tuple[int, float]:

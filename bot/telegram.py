@@ -38,12 +38,13 @@ from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
 from bot.settings import Settings
 from bot.telegram_format import format_answer, plain
+from bot.telegram_library import Library
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3
 COMMANDS = [
     BotCommand("ask", "Ask a question about the article"),
-    BotCommand("source", "Which article I know"),
+    BotCommand("sources", "Which articles I know"),
     BotCommand("reset", "Forget our conversation"),
     BotCommand("help", "How to use me"),
 ]
@@ -147,20 +148,12 @@ class TelegramFrontend:
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain what the bot knows, with example questions."""
-        document = self.answerer.index.document
-        date = f" ({plain(document.date)})" if document.date else ""
-        await self.reply(
-            update, context, [render("telegram_help", title=plain(document.title), date=date)]
-        )
-
-    async def source(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The article's title, date and size."""
-        document = self.answerer.index.document
-        text = (
-            f"<b>{plain(document.title)}</b>\n{plain(document.date or 'No date given')}\n"
-            f"{len(document.paragraphs)} paragraphs, {len(document.sentences)} sentences"
-        )
-        await self.reply(update, context, [text])
+        documents = self.answerer.index.documents
+        date = f" ({plain(documents[0].date)})" if documents[0].date else ""
+        if len(documents) > 1:
+            date += f", and {len(documents) - 1} more (see /sources)"
+        title = plain(documents[0].title)
+        await self.reply(update, context, [render("telegram_help", title=title, date=date)])
 
     async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Forget this chat's history."""
@@ -221,7 +214,8 @@ class TelegramFrontend:
             await self.reply(update, context, [plain(error.message)])
             return
         self.conversations.add(chat.id, Turn(question, result))
-        await self.reply(update, context, format_answer(result))
+        several = len(self.answerer.index.documents) > 1
+        await self.reply(update, context, format_answer(result, name_documents=several))
 
     async def compute(self, question: str, history: list[Turn]) -> Answer:
         """Off the event loop, so one slow question never holds up other chats."""
@@ -319,7 +313,9 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
     application.bot_data["frontend"] = frontend
     application.add_handler(TypeHandler(Update, frontend.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], frontend.start))
-    application.add_handler(CommandHandler("source", frontend.source))
+    library = Library(settings, frontend)
+    application.add_handler(CommandHandler(["sources", "source"], library.sources))
+    application.add_handler(CommandHandler("load", library.load))
     application.add_handler(CommandHandler("reset", frontend.reset))
     application.add_handler(CommandHandler("ask", frontend.ask_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, frontend.message))

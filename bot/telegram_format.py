@@ -26,23 +26,29 @@ class Block:
         return f"<{self.tag}>{escaped}</{self.tag}>" if self.tag else escaped
 
 
-def answer_blocks(answer: Answer) -> list[Block]:
-    """The answer first, with its [n] markers, then the quoted sources with paragraph numbers."""
+def answer_blocks(answer: Answer, name_documents: bool = False) -> list[Block]:
+    """The answer first, with its [n] markers, then the quoted sources with paragraph numbers
+    (and their document, when there are several)."""
     if not answer.answered:
-        return refusal_blocks(answer)
+        return refusal_blocks(answer, name_documents)
     blocks = [Block(answer.text), Block("Sources", "b")]
-    for citation in answer.citations:
-        blocks += [Block(f"[{citation.n}] paragraph {citation.paragraph}", "i"), quote(citation)]
+    for c in answer.citations:
+        blocks += [Block(f"[{c.n}] {where(c, name_documents)}", "i"), quote(c)]
     return blocks
 
 
-def refusal_blocks(answer: Answer) -> list[Block]:
+def refusal_blocks(answer: Answer, name_documents: bool = False) -> list[Block]:
     blocks = [Block(f"🤷 {answer.text}")]
     if answer.closest:
         blocks.append(Block("Closest passages (not an answer):", "i"))
         for citation in answer.closest:
-            blocks += [Block(f"paragraph {citation.paragraph}", "i"), quote(citation)]
+            blocks += [Block(where(citation, name_documents), "i"), quote(citation)]
     return blocks
+
+
+def where(citation: Citation, name_documents: bool) -> str:
+    document = f"{citation.document} ({citation.source}), " if name_documents else ""
+    return f"{document}paragraph {citation.paragraph}"
 
 
 def quote(citation: Citation) -> Block:
@@ -130,9 +136,11 @@ def _longest_prefix(word: str, tag: str, limit: int) -> int:
     return low
 
 
-def format_answer(answer: Answer, limit: int = TELEGRAM_LIMIT) -> list[str]:
+def format_answer(
+    answer: Answer, limit: int = TELEGRAM_LIMIT, name_documents: bool = False
+) -> list[str]:
     """An Answer as one or more HTML messages."""
-    return render_messages(answer_blocks(answer), limit)
+    return render_messages(answer_blocks(answer, name_documents), limit)
 
 
 def plain(text: str) -> str:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,16 @@ def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
     )
     data = json.loads(result.stdout)
     assert set(data) == {"question", "answer", "answered", "generator", "citations"}
-    assert set(data["citations"][0]) == {"n", "source", "paragraph", "sentence", "text", "score"}
+    assert set(data["citations"][0]) == {
+        "n",
+        "document",
+        "source",
+        "paragraph",
+        "sentence",
+        "text",
+        "score",
+    }
+    assert data["citations"][0]["document"].startswith("US defence chief")
     assert "20 flights" in data["citations"][0]["text"]
 
 
@@ -225,3 +235,55 @@ def test_eval_with_an_llm_reports_faithfulness(
     assert lines[0].startswith("answered correctly 1/1, refused 1/1")
     assert lines[1].startswith("faithfulness: guard on ")
     assert "guard off" in lines[1]
+
+
+def test_a_url_is_indexed_and_a_failing_fetch_leaves_the_index_usable(
+    run_cli: Run, page_server: Any, tmp_path: Path
+) -> None:
+    index = ["--index-dir", str(tmp_path / "web")]
+    refused = run_cli("index", *index, page_server.url("/article.html"))
+    assert refused.returncode == 3
+    assert (
+        "private address (127.0.0.1)" in refused.stderr and "--allow-private-urls" in refused.stderr
+    )
+    no_traceback(refused)
+    assert not (tmp_path / "web" / "manifest.json").exists()
+
+    built = run_cli("index", *index, "--allow-private-urls", page_server.url("/article.html"))
+    assert built.returncode == 0, built.stderr
+    manifest_before = (tmp_path / "web" / "manifest.json").read_text()
+    for bad in ("/image.png", "/missing", "/loop"):
+        failed = run_cli("index", *index, "--add", "--allow-private-urls", page_server.url(bad))
+        assert failed.returncode == 3 and failed.stderr.count("\n") == 1, failed.stderr
+        no_traceback(failed)
+    assert (tmp_path / "web" / "manifest.json").read_text() == manifest_before
+
+    answer = run_cli("ask", *index, "--json", "How many steel cables did engineers replace?")
+    data = json.loads(answer.stdout)
+    assert data["answered"] and "240 steel cables" in data["citations"][0]["text"]
+    assert data["citations"][0]["source"] == page_server.url("/article.html")
+    assert data["citations"][0]["document"] == "Harbour bridge reopens after repairs"
+
+
+def test_sources_lists_and_ask_source_limits(
+    run_cli: Run, page_server: Any, tmp_path: Path
+) -> None:
+    index = ["--index-dir", str(tmp_path / "two")]
+    url = page_server.url("/article.html")
+    built = run_cli("index", *index, "--allow-private-urls", "data/article.txt", url)
+    assert built.returncode == 0, built.stderr
+    listed = run_cli("sources", *index, "--json")
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["title"] for r in rows] == [
+        "US defence chief says Russia ‘probably’ not targeting ISIS",
+        "Harbour bridge reopens after repairs",
+    ]
+    assert rows[1]["source"] == url and rows[0]["paragraphs"] == 30
+    text = run_cli("ask", *index, "Who is the mayor?")
+    assert "Harbour bridge reopens after repairs (http://127.0.0.1" in text.stdout
+    limited = run_cli("ask", *index, "--source", "article.txt", "--json", "Who is the mayor?")
+    assert all(
+        "harbour" not in c["document"].lower() for c in json.loads(limited.stdout)["citations"]
+    )
+    unknown = run_cli("ask", *index, "--source", "nope", "Who is the mayor?")
+    assert unknown.returncode == 2 and "No indexed document matches 'nope'" in unknown.stderr

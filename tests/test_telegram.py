@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,7 +309,8 @@ async def test_commands_and_non_text(bot: Any, fake_api: FakeBotApi) -> None:
         "US defence chief says Russia" in start_reply["text"]
         and "Oct 1, 2015" in start_reply["text"]
     )
-    assert "30 paragraphs, 37 sentences" in source["text"]
+    assert "I know 1 document" in source["text"]
+    assert "US defence chief says Russia" in source["text"] and "article.txt" in source["text"]
     assert "only read text" in sticker["text"]
     assert "/ask" in usage["text"] and "forgotten" in reset["text"]
     for reply in (start_reply, source, usage):
@@ -572,3 +575,53 @@ async def test_with_an_llm_only_the_guarded_sentences_reach_the_chat(
     assert "Paris" not in reply["text"]
     assert "<blockquote>Khoja, the head of the Syrian National Coalition" in reply["text"]
     assert_valid_html(reply["text"])
+
+
+async def test_operators_load_an_article_in_the_background_and_others_cannot(
+    fake_api: FakeBotApi,
+    answerer: Answerer,
+    settings: Settings,
+    index_dir: Path,
+    tmp_path: Path,
+    page_server: Any,
+) -> None:
+    private_index = tmp_path / "index"
+    shutil.copytree(index_dir, private_index)
+    own = replace(
+        bot_settings(settings, fake_api),
+        index_dir=private_index,
+        admin_chats=frozenset({500}),
+        allow_private_urls=True,
+    )
+    application = build_application(own, answerer)
+    await start(application)
+    try:
+        url = page_server.url("/article.html")
+        fake_api.push_message(501, f"/load {url}")
+        (refused,) = await fake_api.wait_sent(1, 501)
+        fake_api.push_message(500, "/load")
+        (usage,) = await fake_api.wait_sent(1, 500)
+        fake_api.push_message(500, f"/load {page_server.url('/image.png')}")
+        _, _, failed = await fake_api.wait_sent(3, 500, timeout=60)
+        fake_api.push_message(500, f"/load {url}")
+        # meanwhile another chat is answered from the index as it was
+        fake_api.push_message(502, "Who heads the Syrian National Coalition?")
+        (meanwhile,) = await fake_api.wait_sent(1, 502)
+        *_, started, done = await fake_api.wait_sent(5, 500, timeout=120)
+        fake_api.push_message(502, "How many steel cables did engineers replace?")
+        fake_api.push_message(502, "/sources")
+        _, cables, sources = await fake_api.wait_sent(3, 502)
+    finally:
+        await stop(application)
+    assert "only the operators" in refused["text"]
+    assert "/load followed by the address" in usage["text"]
+    assert "image/png, not HTML or text" in failed["text"] and "unchanged" in failed["text"]
+    assert "Khoja" in meanwhile["text"]
+    assert "in the background" in started["text"]
+    assert "Loaded <b>Harbour bridge reopens after repairs</b>" in done["text"]
+    assert "2 documents" in done["text"]
+    assert "240 steel cables" in cables["text"]
+    assert "Harbour bridge reopens after repairs (http://127.0.0.1" in cables["text"]
+    assert "I know 2 document(s)" in sources["text"] and url in sources["text"]
+    for reply in (started, done, sources, failed):
+        assert_valid_html(reply["text"])

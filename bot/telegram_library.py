@@ -1,0 +1,115 @@
+"""Telegram commands about the indexed documents: /sources for everyone, /load for operators.
+
+A /load runs in the background: the new index is built beside the old one while every chat
+keeps being answered from the old, then the answerer is swapped in one assignment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core import Answerer
+from bot.errors import ArticlebotError
+from bot.prompts import render
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_LISTED = 30
+
+
+def rebuild_with(settings: Settings, answerer: Answerer, url: str) -> Answerer:
+    """Fetch `url`, index it with the current documents (unchanged ones are not embedded
+    again), and return an answerer over the result. Raises ArticlebotError on failure."""
+    from bot.fetch import FetchPolicy
+    from bot.index import build_index
+    from bot.readers import load_documents, merge_documents
+
+    new = load_documents([url], FetchPolicy(allow_private=settings.allow_private_urls))
+    documents = merge_documents(answerer.index.documents, new)
+    return answerer.with_index(build_index(settings, documents))
+
+
+class Library:
+    """The /sources and /load handlers; `frontend.answerer` is what every chat asks."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        frontend: Any,
+        rebuild: Callable[[Settings, Answerer, str], Answerer] = rebuild_with,
+    ) -> None:
+        self.settings = settings
+        self.frontend = frontend
+        self.rebuild = rebuild
+        self.loading = False
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="load")
+
+    async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Every indexed document: title, date, source."""
+        documents = self.frontend.answerer.index.documents
+        lines = [f"<b>I know {len(documents)} document(s):</b>"]
+        for number, document in enumerate(documents[:MAX_LISTED], start=1):
+            date = f" ({escape(document.date)})" if document.date else ""
+            lines.append(
+                f"{number}. {escape(document.title)}{date}\n<i>{escape(document.source)}</i>"
+            )
+        if len(documents) > MAX_LISTED:
+            lines.append(f"… and {len(documents) - MAX_LISTED} more.")
+        await self.frontend.reply(update, context, ["\n".join(lines)])
+
+    async def load(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/load URL: operators only; the chat hears back when it is done."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        if chat.id not in self.settings.admin_chats:
+            await self.frontend.reply(update, context, [render("telegram_load_refused")])
+            return
+        if len(context.args or []) != 1:
+            await self.frontend.reply(update, context, [render("telegram_load_usage")])
+            return
+        if self.loading:
+            await self.frontend.reply(update, context, [render("telegram_load_busy")])
+            return
+        url = (context.args or [""])[0]
+        self.loading = True
+        await self.frontend.reply(
+            update, context, [render("telegram_load_started", url=escape(url))]
+        )
+        context.application.create_task(self._load(chat.id, url, context), update=update)
+
+    async def _load(self, chat_id: int, url: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            answerer = await loop.run_in_executor(
+                self.pool, self.rebuild, self.settings, self.frontend.answerer, url
+            )
+        except ArticlebotError as error:
+            log.warning("loading %s failed: %s", url, error.message)
+            text = render("telegram_load_failed", reason=escape(error.message))
+        except Exception:  # logged with its traceback; the operator gets one line
+            log.exception("loading %s failed", url)
+            text = render("telegram_load_failed", reason="an internal error (see the log).")
+        else:
+            self.frontend.answerer = answerer
+            documents = answerer.index.documents
+            added = next((d for d in documents if d.source == url), documents[-1])
+            text = render(
+                "telegram_load_done",
+                title=escape(added.title),
+                paragraphs=len(added.paragraphs),
+                count=len(answerer.index.documents),
+            )
+        finally:
+            self.loading = False
+        from bot.telegram import send_with_retry
+
+        await send_with_retry(context, chat_id, text, None)
