@@ -14,13 +14,15 @@ index/
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,8 +140,9 @@ def build_index(
         np.concatenate([v.paragraphs for v in vectors]).astype(np.float32),
         np.concatenate([v.sentences for v in vectors]).astype(np.float32),
     )
-    onnx_ready = ensure_query_encoder(encoder, directory, settings.model)
-    manifest = _write_generation(directory, documents, store, merged, settings, onnx_ready)
+    with _build_lock(directory):  # two writers must not delete each other's generations
+        onnx_ready = ensure_query_encoder(encoder, directory, settings.model)
+        manifest = _write_generation(directory, documents, store, merged, settings, onnx_ready)
     query_encoder: Encoder = (
         LazyOnnxEncoder(directory / ENCODER_DIR, dimension) if onnx_ready else encoder
     )
@@ -344,6 +347,17 @@ def _writable(directory: Path) -> Path:
             f"Cannot write the index in {directory} ({error.strerror})."
         ) from None
     return directory
+
+
+@contextmanager
+def _build_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on index/.lock for the write-and-switch; readers never wait."""
+    with open(directory / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_generation(

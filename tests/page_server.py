@@ -74,7 +74,10 @@ class PageServer:
         request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
-        request.wfile.write(body)
+        try:
+            request.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the fetcher hung up on purpose: over its size cap or past its time-out
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -166,3 +166,53 @@ def test_reindexing_embeds_only_what_changed(library: Settings, tmp_path: Path) 
         reloaded.sentence_vectors[: len(index.documents[0].sentences)],
         index.sentence_vectors[: len(index.documents[0].sentences)],
     )
+
+
+@pytest.mark.parametrize(
+    ("which", "question", "evidence"),
+    [
+        (0, "What will Debian never make the system require?", "non-free component"),
+        (1, "Who led Debian from April 2017 until April 2019?", "Chris Lamb"),
+    ],
+)
+def test_each_debian_document_alone(
+    tmp_path: Path,
+    debian_docs: tuple[Path, Path],
+    settings: Settings,
+    which: int,
+    question: str,
+    evidence: str,
+) -> None:
+    from bot.core import Answerer
+    from bot.readers import load_documents
+
+    own = Settings(index_dir=tmp_path / "alone", article=settings.article)
+    index = build_index(own, load_documents([debian_docs[which]]))
+    answer = Answerer(index, own).answer(question)
+    assert answer.answered and evidence in answer.citations[0].text
+    assert {c.source for c in answer.citations} == {str(debian_docs[which])}
+    refusal = Answerer(index, own).answer("How many flights did the Russian jets conduct?")
+    assert not refusal.answered
+
+
+def test_two_builds_at_once_leave_one_whole_index(tmp_path: Path, settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.readers import load_documents
+
+    own = Settings(index_dir=tmp_path / "race", article=settings.article)
+    first = tmp_path / "a.txt"
+    first.write_text("Alpha news\n\nThe alpha team won the cup on Sunday.\n", "utf-8")
+    second = tmp_path / "b.txt"
+    second.write_text("Beta news\n\nThe beta team lost the final on Monday.\n", "utf-8")
+    with ThreadPoolExecutor(2) as pool:
+        builds = [
+            pool.submit(build_index, own, load_documents([path]), reuse=False)
+            for path in (first, second)
+        ]
+        titles = {future.result().document.title for future in builds}
+    assert titles == {"Alpha news", "Beta news"}
+    notes: list[str] = []
+    index = open_index(own, notes.append)
+    assert notes == [] and index.document.title in titles
+    assert len(list(own.index_dir.glob("gen-*"))) == 1
