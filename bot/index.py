@@ -128,14 +128,7 @@ def build_index(
     if reused:
         notify(f"Reused the embeddings of {reused} unchanged document(s).")
     dimension = int(vectors[0].sentences.shape[1])
-    store = FaissStore(EncoderEmbeddings(encoder), dimension)
-    for document, vector in zip(documents, vectors, strict=True):
-        store.add_vectors(
-            [p.text for p in document.paragraphs],
-            vector.paragraphs,
-            [_paragraph_record(document, p) for p in document.paragraphs],
-            ids=[f"{document.sha256[:8]}:p{p.number}" for p in document.paragraphs],
-        )
+    store = _paragraph_store(documents, vectors, EncoderEmbeddings(encoder), dimension)
     merged = Vectors(
         np.concatenate([v.paragraphs for v in vectors]).astype(np.float32),
         np.concatenate([v.sentences for v in vectors]).astype(np.float32),
@@ -149,6 +142,20 @@ def build_index(
     return ArticleIndex(
         tuple(documents), store, merged.sentences, query_encoder, manifest, merged.paragraphs
     )
+
+
+def _paragraph_store(
+    documents: Sequence[Document], vectors: Sequence[Vectors], embeddings: Any, dimension: int
+) -> FaissStore:
+    store = FaissStore(embeddings, dimension)
+    for document, vector in zip(documents, vectors, strict=True):
+        store.add_vectors(
+            [p.text for p in document.paragraphs],
+            vector.paragraphs,
+            [_paragraph_record(document, p) for p in document.paragraphs],
+            ids=[f"{document.sha256[:8]}:p{p.number}" for p in document.paragraphs],
+        )
+    return store
 
 
 def _as_documents(source: Path | Sequence[Document] | None, settings: Settings) -> list[Document]:
