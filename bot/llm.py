@@ -8,26 +8,22 @@ from __future__ import annotations
 
 import importlib
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import PrivateAttr
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError, LLMError
 from bot.settings import Settings
 
+if TYPE_CHECKING:  # LangChain's model classes cost half a second to import: not without --llm
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
 log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'articlebot[llm]'"
 KINDS = ("none", "llamacpp", "openai", "ollama")
-_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +52,8 @@ def make_llm(settings: Settings) -> BaseChatModel | None:
     """The chat model the settings name, or None for extractive answers."""
     spec = parse_spec(settings.llm)
     if spec.kind == "llamacpp":
+        from bot.llamacpp import LlamaCppChat
+
         return LlamaCppChat(
             model_path=str(Path(spec.target).expanduser()),
             max_tokens=settings.llm_max_tokens,
@@ -64,7 +62,7 @@ def make_llm(settings: Settings) -> BaseChatModel | None:
     if spec.kind == "openai":
         return _openai(spec.target, settings)
     if spec.kind == "ollama":
-        module = _require("langchain_ollama")
+        module = require("langchain_ollama")
         model: BaseChatModel = module.ChatOllama(
             model=spec.target,
             base_url=settings.ollama_base_url or None,
@@ -81,7 +79,7 @@ def _openai(model_name: str, settings: Settings) -> BaseChatModel:
         raise ConfigError(
             "openai: needs OPENAI_BASE_URL (a local server) or OPENAI_API_KEY in the environment."
         )
-    module = _require("langchain_openai")
+    module = require("langchain_openai")
     model: BaseChatModel = module.ChatOpenAI(
         model=model_name,
         base_url=settings.openai_base_url or None,
@@ -94,7 +92,7 @@ def _openai(model_name: str, settings: Settings) -> BaseChatModel:
     return model
 
 
-def _require(module_name: str) -> Any:
+def require(module_name: str) -> Any:
     try:
         return importlib.import_module(module_name)
     except ImportError:
@@ -102,55 +100,6 @@ def _require(module_name: str) -> Any:
             f"LLM support needs {module_name.replace('_', '-')}, which is not installed; "
             f"run: {INSTALL_HINT}"
         ) from None
-
-
-class LlamaCppChat(BaseChatModel):
-    """A thin chat model over llama_cpp.Llama, in process (langchain-community's is sunset).
-
-    Loading a small GGUF in process takes well under a second, against seconds for a server.
-    """
-
-    model_path: str
-    max_tokens: int = 200
-    n_ctx: int = 2048
-    n_threads: int = 2
-    _client: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-
-    def model_post_init(self, context: Any, /) -> None:
-        path = Path(self.model_path)
-        if not path.is_file():
-            raise LLMError(f"LLM model file not found: {path}")
-        llama_cpp = _require("llama_cpp")
-        try:
-            self._client = llama_cpp.Llama(
-                model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
-            )
-        except (ValueError, RuntimeError, OSError):
-            raise LLMError(f"{path} is not a GGUF model llama.cpp can load.") from None
-
-    @property
-    def _llm_type(self) -> str:
-        return "llamacpp-articlebot"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        payload = [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
-        with self._lock:  # one llama context is not safe to share between threads
-            reply = self._client.create_chat_completion(
-                messages=payload,
-                max_tokens=self.max_tokens,
-                temperature=0.0,
-                seed=0,
-                stop=stop,
-            )
-        content = reply["choices"][0]["message"].get("content") or ""
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])
 
 
 class TimedLLM:

@@ -93,7 +93,7 @@ def gguf_path() -> Path:
 
 @pytest.fixture(scope="session")
 def smollm2(gguf_path: Path) -> Any:
-    from bot.llm import LlamaCppChat
+    from bot.llamacpp import LlamaCppChat
 
     return LlamaCppChat(model_path=str(gguf_path))
 

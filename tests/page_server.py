@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,10 +75,9 @@ class PageServer:
         request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
-        try:
+        # the fetcher may hang up on purpose: over its size cap or past its time-out
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             request.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the fetcher hung up on purpose: over its size cap or past its time-out
 
     def close(self) -> None:
         self.httpd.shutdown()

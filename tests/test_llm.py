@@ -12,7 +12,8 @@ import pytest
 from bot.core import Answerer
 from bot.errors import ConfigError, LLMError
 from bot.index import ArticleIndex
-from bot.llm import LlamaCppChat, LLMSpec, _require, make_llm, parse_spec
+from bot.llamacpp import LlamaCppChat
+from bot.llm import LLMSpec, make_llm, parse_spec, require
 from bot.settings import Settings
 
 QUESTION = "How many flights did the Russian jets conduct?"
@@ -57,7 +58,7 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
 
 def test_a_missing_extra_names_its_install_command() -> None:
     with pytest.raises(LLMError, match=r"pip install 'articlebot\[llm\]'"):
-        _require("no_such_llm_client")
+        require("no_such_llm_client")
 
 
 def test_openai_needs_somewhere_to_go() -> None:
