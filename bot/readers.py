@@ -51,6 +51,8 @@ def load_document(source: str, policy: Any = None) -> Document:
         from bot.fetch import FetchPolicy, fetch
 
         return document_from(fetch(source, policy or FetchPolicy()))
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source):
+        raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {source!r}.")
     return document_from(read_file(Path(source).expanduser().resolve()))
 
 

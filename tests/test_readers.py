@@ -177,3 +177,9 @@ def test_the_same_page_read_twice_gives_the_same_document(tmp_path: Path) -> Non
     first, second = load_document(str(page)), load_document(str(page))
     assert first.text == second.text
     assert [s.role for s in first.sentences].count("body") == 4
+
+
+@pytest.mark.parametrize("source", ["ftp://example.com/a.txt", "file:///etc/hostname"])
+def test_other_url_schemes_are_refused(source: str) -> None:
+    with pytest.raises(ArticleError, match="Only http:// and https://"):
+        load_document(source)
