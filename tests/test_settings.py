@@ -30,3 +30,13 @@ def test_llm_settings_from_env() -> None:
     assert settings.openai_base_url == "http://127.0.0.1:8000/v1"
     assert "sk-secret" not in repr(settings)
     assert settings_from_env({"ARTICLEBOT_LLM": "openai:m"}, llm="none").llm == "none"
+
+
+def test_admin_chats_from_env() -> None:
+    from bot.errors import ConfigError
+
+    settings = settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "12, -100345"})
+    assert settings.admin_chats == frozenset({12, -100345})
+    assert Settings().admin_chats == frozenset() and not Settings().allow_private_urls
+    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMIN_CHATS must be chat ids"):
+        settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "alice"})
