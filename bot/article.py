@@ -42,8 +42,7 @@ _DATELINE = re.compile(
 _CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:|^by\s+[A-Z]|\bagencies\b", re.I)
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
-LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
-_LIST_ITEM = LIST_MARKER
+_LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 
 
 @dataclass(frozen=True)
@@ -85,12 +84,6 @@ class Document:
     def date(self) -> str:
         """The first dateline, if the article has one."""
         return next((p.text for p in self.paragraphs if p.role == "dateline"), "")
-
-
-def read_article(path: Path) -> Document:
-    """Read and parse an article file, or raise ArticleError with a one-line reason."""
-    data = read_bytes(path)
-    return parse_article(decode_article(data, name=str(path)), source=str(path))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -197,22 +190,17 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     current: tuple[int, int] | None = None
     for i, (line_start, line_end) in enumerate(lines):
         line = text[line_start:line_end]
-        if _RULE.match(line):
-            if current:
-                yield current
+        if current is not None and (_RULE.match(line) or _LIST_MARKER.match(line)):
+            yield _trimmed(text, *current)
             current = None
+        if _RULE.match(line):
             continue
+        current = (line_start, line_end) if current is None else (current[0], line_end)
         next_line = text[lines[i + 1][0] : lines[i + 1][1]] if i + 1 < len(lines) else ""
-        starts_new = current is None or _LIST_ITEM.match(line)
-        if starts_new and current:
-            yield current
-        current = (
-            (line_start, line_end) if starts_new or current is None else (current[0], line_end)
-        )
         if current == (line_start, line_end) and _heads_indented_body(line, next_line):
             yield _trimmed(text, *current)
             current = None
-    if current:
+    if current is not None:
         yield _trimmed(text, *current)
 
 
@@ -223,7 +211,7 @@ def _heads_indented_body(line: str, next_line: str) -> bool:
         return False
     indent = len(line) - len(line.lstrip())
     body_indent = len(next_line) - len(next_line.lstrip())
-    return body_indent > indent and len(line.split()) <= 12 and not _LIST_ITEM.match(next_line)
+    return body_indent > indent and len(line.split()) <= 12 and not _LIST_MARKER.match(next_line)
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -241,7 +229,7 @@ def _has_blank_lines_or_wraps(text: str) -> bool:
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Sentence boundaries inside one paragraph, never inside brackets or after abbreviations."""
     paragraph = text[start:end]  # work on the slice: offsets into a long document cost more
-    marker = LIST_MARKER.match(paragraph)
+    marker = _LIST_MARKER.match(paragraph)
     current = marker.end() if marker and marker.end() < len(paragraph) else 0
     for match in _TERMINATOR.finditer(paragraph, current):
         cut = match.end()

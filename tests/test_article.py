@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.article import fold_lines, parse_article, read_article
-from bot.errors import ArticleError
+from bot.article import fold_lines, parse_article
+from bot.readers import load_document
 
 ARTICLE = Path(__file__).resolve().parent.parent / "data" / "article.txt"
 
@@ -74,7 +74,7 @@ def test_hard_wrapped_lines_are_joined_and_offsets_point_into_the_source() -> No
 
 
 def test_the_default_article_roles_title_and_ids() -> None:
-    document = read_article(ARTICLE)
+    document = load_document(str(ARTICLE))
     assert document.title == "US defence chief says Russia ‘probably’ not targeting ISIS"
     roles = {p.role for p in document.paragraphs}
     assert {"title", "dateline", "credit", "caption", "heading", "body"} <= roles
@@ -82,7 +82,7 @@ def test_the_default_article_roles_title_and_ids() -> None:
     assert document.sentences[0].role == "title"  # the title is citable too
     ids = [s.id for s in document.sentences]
     assert len(set(ids)) == len(ids)
-    assert ids == [s.id for s in read_article(ARTICLE).sentences]  # stable across reads
+    assert ids == [s.id for s in load_document(str(ARTICLE)).sentences]  # stable across reads
     for sentence in document.sentences:
         assert fold_lines(document.text[sentence.start : sentence.end]) == sentence.text
 
@@ -91,28 +91,6 @@ def test_ids_change_with_the_text() -> None:
     assert (
         parse_article("One. Two.").sentences[0].id != parse_article("One. Three.").sentences[0].id
     )
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        (b"\x00\x01binary\x00", "binary"),
-        (b"caf\xe9 au lait", "not UTF-8"),
-        (b"   \n\n  ", "no text"),
-    ],
-)
-def test_bad_files_are_refused_clearly(tmp_path: Path, data: bytes, message: str) -> None:
-    path = tmp_path / "bad.txt"
-    path.write_bytes(data)
-    with pytest.raises(ArticleError, match=message):
-        read_article(path)
-
-
-def test_missing_file_and_directory(tmp_path: Path) -> None:
-    with pytest.raises(ArticleError, match="not found"):
-        read_article(tmp_path / "nope.txt")
-    with pytest.raises(ArticleError, match="directory"):
-        read_article(tmp_path)
 
 
 @settings(deadline=None)  # a busy CI machine must not turn slowness into a failure

@@ -29,6 +29,9 @@ def test_hard_wrapped_numbered_clauses_become_headings_and_paragraphs(
     assert not any(re.fullmatch(r"\d+\.", s) for s in sentences)
     assert not any("____" in s for s in sentences)  # rules are dropped
     assert not any(s.startswith("Debian will remain 100% free We") for s in sentences)
+    for sentence in document.sentences:  # offsets point at the words, not the indentation
+        assert not document.text[sentence.start].isspace()
+        assert not document.text[sentence.end - 1].isspace()
 
 
 def test_an_html_page_keeps_its_text_and_title_and_drops_navigation(
@@ -183,3 +186,25 @@ def test_the_same_page_read_twice_gives_the_same_document(tmp_path: Path) -> Non
 def test_other_url_schemes_are_refused(source: str) -> None:
     with pytest.raises(ArticleError, match="Only http:// and https://"):
         load_document(source)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x01binary\x00", "binary"),
+        (b"caf\xe9 au lait", "not UTF-8"),
+        (b"   \n\n  ", "no text"),
+    ],
+)
+def test_bad_files_are_refused_clearly(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(data)
+    with pytest.raises(ArticleError, match=message):
+        load_document(str(path))
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(ArticleError, match="not found"):
+        load_document(str(tmp_path / "nope.txt"))
+    with pytest.raises(ArticleError, match="directory"):
+        load_document(str(tmp_path))
