@@ -23,15 +23,7 @@ from bot.core import Answer, Claim, Turn
 from bot.guard import Guard, common_words, says_not_covered
 from bot.llm import TimedLLM
 from bot.prompts import render
-from bot.retrieval import (
-    Query,
-    Scored,
-    SentenceTable,
-    choose,
-    make_answer,
-    make_query,
-    score_sentences,
-)
+from bot.retrieval import Query, SentenceTable, compose_answer, make_query, score_sentences
 from bot.text import content_terms, term_set
 
 _ANSWER_SNIPPET = 300
@@ -52,8 +44,7 @@ class LLMChain:
         question: str = inputs["question"]
         history: Sequence[Turn] = inputs.get("history", ())
         rewrite = self._rewrite(question, history) if history else ""
-        query = make_query(self.table, question, history, rewrite)
-        return replace(query, document=inputs.get("document"))
+        return make_query(self.table, question, history, rewrite, inputs.get("document"))
 
     def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
         transcript = "\n".join(
@@ -66,13 +57,13 @@ class LLMChain:
         candidate = reply.strip().splitlines()[0].strip(" \"'“”") if reply.strip() else ""
         return candidate if _faithful_rewrite(candidate, question, transcript) else ""
 
-    def retrieve(self, query: Query) -> tuple[Query, list[Scored], Answer]:
+    def retrieve(self, query: Query) -> tuple[Query, Answer]:
+        """The extractive answer, which decides whether and from what the LLM answers."""
         scored = score_sentences(self.table, query, self.settings.top_paragraphs)
-        chosen = choose(self.table, query, scored, self.settings.max_citations)
-        return query, scored, make_answer(self.table, query, chosen, scored)
+        return query, compose_answer(self.table, query, scored, self.settings.max_citations)
 
-    def generate(self, step: tuple[Query, list[Scored], Answer]) -> Answer:
-        query, _, extractive = step
+    def generate(self, step: tuple[Query, Answer]) -> Answer:
+        query, extractive = step
         if not extractive.answered:
             return extractive
         sources = [citation.text for citation in extractive.citations]

@@ -103,9 +103,7 @@ def facts(text: str, is_common_word: Callable[[str], bool]) -> set[str]:
     A capitalised word counts as a name unless it is a stopword, or it opens the sentence
     and is an ordinary word (`is_common_word`).
     """
-    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-    if _NEGATION.search(text):
-        found.add(NEGATED)
+    found = _numbers_and_negation(text)
     for position, match in enumerate(_WORD.finditer(text)):
         word = re.sub(r"['’]s$", "", match.group(0))
         lower = word.lower()
@@ -123,13 +121,18 @@ def facts(text: str, is_common_word: Callable[[str], bool]) -> set[str]:
 def source_facts(text: str) -> set[str]:
     """Everything a source can vouch for: its numbers (digits or words), all its words, and
     a negation if it has one (so 'did not' needs a source that says 'not')."""
-    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-    if _NEGATION.search(text):
-        found.add(NEGATED)
+    found = _numbers_and_negation(text)
     for match in _WORD.finditer(text):
         lower = re.sub(r"['’]s$", "", match.group(0)).lower()
         found.add(NUMBER_WORDS.get(lower, lower))
         found.update(part for part in lower.split("-") if part)
+    return found
+
+
+def _numbers_and_negation(text: str) -> set[str]:
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    if _NEGATION.search(text):
+        found.add(NEGATED)
     return found
 
 

@@ -102,7 +102,7 @@ def indexed_documents(settings: Settings) -> list[Document]:
     manifest = read_manifest(settings.index_dir)
     if manifest is None or manifest.get("format_version") != FORMAT_VERSION:
         return []
-    return list(load_index(settings, manifest, encoder=None).documents)
+    return list(load_index(settings, manifest, with_encoder=False).documents)
 
 
 def build_index(
@@ -188,7 +188,7 @@ def _previous_vectors(settings: Settings) -> dict[str, Vectors]:
         manifest = read_manifest(settings.index_dir)
         if manifest is None or stale_reason(manifest, settings, check_files=False):
             return {}
-        index = load_index(settings, manifest, encoder=None)
+        index = load_index(settings, manifest, with_encoder=False)
     except (IndexStoreError, ArticleError):
         return {}
     if index.paragraph_vectors is None:
@@ -219,12 +219,12 @@ def open_index(settings: Settings, notify: Callable[[str], None] = log.warning) 
     reason = stale_reason(manifest, settings)
     if reason:
         notify(f"The index is out of date ({reason}); rebuilding it.")
-        return build_index(settings, _rebuild_documents(settings, notify), notify=notify)
+        return build_index(settings, _rebuild_documents(settings, manifest, notify), notify=notify)
     try:
         return load_index(settings, manifest)
     except IndexCorruptError as error:
         notify(f"{error.message} Rebuilding it.")
-        return build_index(settings, _rebuild_documents(settings, notify), notify=notify)
+        return build_index(settings, _rebuild_documents(settings, manifest, notify), notify=notify)
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -262,15 +262,15 @@ def stale_reason(manifest: dict[str, Any], settings: Settings, check_files: bool
     return ""
 
 
-def _rebuild_documents(settings: Settings, notify: Callable[[str], None]) -> list[Document]:
+def _rebuild_documents(
+    settings: Settings, manifest: dict[str, Any], notify: Callable[[str], None]
+) -> list[Document]:
     """What the index held: local files read again, fetched pages as they were stored."""
-    stored: dict[str, Document] = {}
+    generation = settings.index_dir / str(manifest.get("generation", ""))
     try:
-        manifest = read_manifest(settings.index_dir) or {}
-        generation = settings.index_dir / manifest.get("generation", "")
         stored = {d.source: d for d in _read_documents(generation / "documents.json")}
-    except (IndexStoreError, ValueError, KeyError, TypeError, OSError):
-        manifest = {}
+    except (ValueError, KeyError, TypeError, OSError):
+        stored = {}
     documents = []
     for entry in manifest.get("documents", []):
         source = entry.get("source", "")
@@ -286,9 +286,10 @@ def _rebuild_documents(settings: Settings, notify: Callable[[str], None]) -> lis
 
 
 def load_index(
-    settings: Settings, manifest: dict[str, Any], encoder: Encoder | bool | None = True
+    settings: Settings, manifest: dict[str, Any], with_encoder: bool = True
 ) -> ArticleIndex:
-    """Load the live generation; `encoder=None` skips the query encoder (vectors only)."""
+    """Load the live generation; without `with_encoder`, only documents and vectors are
+    wanted (an incremental build), so the query encoder is not loaded."""
     directory = settings.index_dir
     _check_sizes(directory, manifest)
     generation = directory / str(manifest.get("generation", ""))
@@ -298,9 +299,7 @@ def load_index(
         paragraph_vectors = np.load(generation / "paragraphs.npy", allow_pickle=False)
     except (ValueError, KeyError, TypeError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
-    query_encoder: Any = (
-        _query_encoder(directory, settings, manifest) if encoder is True else encoder
-    )
+    query_encoder: Any = _query_encoder(directory, settings, manifest) if with_encoder else None
     store = FaissStore.load(generation, EncoderEmbeddings(query_encoder))
     sentences = sum(len(d.sentences) for d in documents)
     paragraphs = sum(len(d.paragraphs) for d in documents)

@@ -21,7 +21,6 @@ from typing import Any
 from bot.article import MAX_ARTICLE_BYTES, Document, decode_article, parse_article, read_bytes
 from bot.errors import ArticleError
 
-TEXT_SUFFIXES = {".txt", ".text", ""}
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
@@ -111,7 +110,7 @@ def document_from(raw: Raw) -> Document:
     """Parse raw bytes of any kind; the document's sha256 is of the bytes, for re-indexing."""
     text = decode(raw)
     if raw.kind == "html":
-        rendered, title = html_to_text(text, raw.source)
+        rendered, title = html_to_text(text)
     elif raw.kind == "markdown":
         rendered, title = markdown_to_text(text), ""
     else:
@@ -149,7 +148,7 @@ def _normal(charset: str) -> str:
     return charset.strip().lower().replace("_", "-")
 
 
-def html_to_text(page: str, source: str) -> tuple[str, str]:
+def html_to_text(page: str) -> tuple[str, str]:
     """The main text of a page (trafilatura, which drops navigation and boilerplate) as
     Markdown-rendered lines, headed by its title, byline and date where the page has them."""
     import trafilatura

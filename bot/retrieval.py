@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,16 +166,14 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
     table = SentenceTable(index)
 
     def condense(inputs: dict[str, Any]) -> Query:
-        query = make_query(table, inputs["question"], inputs.get("history", ()))
-        return replace(query, document=inputs.get("document"))
+        history = inputs.get("history", ())
+        return make_query(table, inputs["question"], history, document=inputs.get("document"))
 
     def retrieve(query: Query) -> tuple[Query, list[Scored]]:
         return query, score_sentences(table, query, settings.top_paragraphs)
 
     def compose(step: tuple[Query, list[Scored]]) -> Answer:
-        query, scored = step
-        chosen = choose(table, query, scored, settings.max_citations)
-        return make_answer(table, query, chosen, scored)
+        return compose_answer(table, *step, settings.max_citations)
 
     return (
         RunnableLambda(condense) | RunnableLambda(retrieve) | RunnableLambda(compose)
@@ -183,12 +181,22 @@ def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
 
 
 def make_query(
-    table: SentenceTable, question: str, history: Sequence[Turn], resolved: str = ""
+    table: SentenceTable,
+    question: str,
+    history: Sequence[Turn],
+    resolved: str = "",
+    document: int | None = None,
 ) -> Query:
     """The question made standalone (by `resolved`, else the core's rules) and analysed."""
     resolved = resolved or resolve_followup(question, history, table.is_person)
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
-    return Query(question, resolved, question_type(resolved), tuple(content_terms(resolved)), meta)
+    terms = tuple(content_terms(resolved))
+    return Query(question, resolved, question_type(resolved), terms, meta, document)
+
+
+def compose_answer(table: SentenceTable, query: Query, scored: list[Scored], limit: int) -> Answer:
+    """The extractive answer: the sentences chosen from `scored`, or a refusal."""
+    return make_answer(table, query, choose(table, query, scored, limit), scored)
 
 
 def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> list[Scored]:
