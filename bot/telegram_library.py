@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from html import escape
 from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import Answerer
+from bot.embeddings import SentenceTransformerEncoder
 from bot.errors import ArticlebotError
 from bot.prompts import render
 from bot.settings import Settings
+from bot.telegram_format import plain
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 30
 
 
-def rebuild_with(settings: Settings, answerer: Answerer, url: str) -> Answerer:
+def rebuild_with(
+    settings: Settings, answerer: Answerer, url: str, encoder: SentenceTransformerEncoder
+) -> Answerer:
     """Fetch `url`, index it with the current documents (unchanged ones are not embedded
     again), and return an answerer over the result. Raises ArticlebotError on failure."""
     from bot.fetch import FetchPolicy
@@ -34,21 +36,17 @@ def rebuild_with(settings: Settings, answerer: Answerer, url: str) -> Answerer:
 
     new = load_documents([url], FetchPolicy(allow_private=settings.allow_private_urls))
     documents = merge_documents(answerer.index.documents, new)
-    return answerer.with_index(build_index(settings, documents))
+    return answerer.with_index(build_index(settings, documents, encoder))
 
 
 class Library:
     """The /sources and /load handlers; `frontend.answerer` is what every chat asks."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        frontend: Any,
-        rebuild: Callable[[Settings, Answerer, str], Answerer] = rebuild_with,
-    ) -> None:
+    def __init__(self, settings: Settings, frontend: Any) -> None:
         self.settings = settings
         self.frontend = frontend
-        self.rebuild = rebuild
+        # loaded on the first /load, then kept: a model load per article would cost seconds
+        self.encoder = SentenceTransformerEncoder(settings.model)
         self.loading = False
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="load")
 
@@ -57,9 +55,9 @@ class Library:
         documents = self.frontend.answerer.index.documents
         lines = [f"<b>I know {len(documents)} document(s):</b>"]
         for number, document in enumerate(documents[:MAX_LISTED], start=1):
-            date = f" ({escape(document.date)})" if document.date else ""
+            date = f" ({plain(document.date)})" if document.date else ""
             lines.append(
-                f"{number}. {escape(document.title)}{date}\n<i>{escape(document.source)}</i>"
+                f"{number}. {plain(document.title)}{date}\n<i>{plain(document.source)}</i>"
             )
         if len(documents) > MAX_LISTED:
             lines.append(f"… and {len(documents) - MAX_LISTED} more.")
@@ -82,19 +80,19 @@ class Library:
         url = (context.args or [""])[0]
         self.loading = True
         await self.frontend.reply(
-            update, context, [render("telegram_load_started", url=escape(url))]
+            update, context, [render("telegram_load_started", url=plain(url))]
         )
-        context.application.create_task(self._load(chat.id, url, context), update=update)
+        context.application.create_task(self._load(update, context, url), update=update)
 
-    async def _load(self, chat_id: int, url: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _load(self, update: Update, context: ContextTypes.DEFAULT_TYPE, url: str) -> None:
         loop = asyncio.get_running_loop()
         try:
             answerer = await loop.run_in_executor(
-                self.pool, self.rebuild, self.settings, self.frontend.answerer, url
+                self.pool, rebuild_with, self.settings, self.frontend.answerer, url, self.encoder
             )
         except ArticlebotError as error:
             log.warning("loading %s failed: %s", url, error.message)
-            text = render("telegram_load_failed", reason=escape(error.message))
+            text = render("telegram_load_failed", reason=plain(error.message))
         except Exception:  # logged with its traceback; the operator gets one line
             log.exception("loading %s failed", url)
             text = render("telegram_load_failed", reason="an internal error (see the log).")
@@ -104,12 +102,10 @@ class Library:
             added = next((d for d in documents if d.source == url), documents[-1])
             text = render(
                 "telegram_load_done",
-                title=escape(added.title),
+                title=plain(added.title),
                 paragraphs=len(added.paragraphs),
                 count=len(answerer.index.documents),
             )
         finally:
             self.loading = False
-        from bot.telegram import send_with_retry
-
-        await send_with_retry(context, chat_id, text, None)
+        await self.frontend.reply(update, context, [text])
