@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ArticleError
+from bot.types import Document, Paragraph, Sentence
 
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 
@@ -43,47 +43,6 @@ _CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:|^by\s+[A-Z]|
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One citable sentence. Numbers are 1-based; `role` says what kind of line it is."""
-
-    id: str
-    paragraph: int
-    number: int
-    text: str
-    start: int
-    end: int
-    role: str = "body"
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    number: int
-    text: str
-    start: int
-    end: int
-    sentences: tuple[Sentence, ...]
-    role: str = "body"
-
-
-@dataclass(frozen=True)
-class Document:
-    source: str
-    title: str
-    text: str
-    sha256: str
-    paragraphs: tuple[Paragraph, ...]
-
-    @property
-    def sentences(self) -> tuple[Sentence, ...]:
-        return tuple(s for p in self.paragraphs for s in p.sentences)
-
-    @property
-    def date(self) -> str:
-        """The first dateline, if the article has one."""
-        return next((p.text for p in self.paragraphs if p.role == "dateline"), "")
 
 
 def read_bytes(path: Path) -> bytes:

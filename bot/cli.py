@@ -278,7 +278,7 @@ def chat(
     model: str | None,
 ) -> None:
     """Hold a conversation; follow-ups use the history. '/reset' starts over."""
-    from bot.core import Turn
+    from bot.types import Turn
 
     answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout))
     interactive = sys.stdin.isatty() and not as_json

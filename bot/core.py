@@ -3,89 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import InputError
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A verbatim sentence of the article that backs the answer's marker [n]."""
-
-    n: int
-    source: str
-    paragraph: int
-    sentence: int
-    text: str
-    score: float
-    sentence_id: str = ""
-    document: str = ""  # the title of the document it comes from
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "document": self.document,
-            "source": self.source,
-            "paragraph": self.paragraph,
-            "sentence": self.sentence,
-            "text": self.text,
-            "score": round(self.score, 4),
-        }
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One sentence an LLM wrote and the guard's verdict on it. Kept for evaluation; only
-    kept claims reach the user.
-
-    `cited` is what the model cited (markers in range, as source texts); `support` is what
-    the delivered sentence cites (empty when dropped; attached by the guard when post hoc).
-    """
-
-    text: str
-    cited: tuple[str, ...]
-    support: tuple[str, ...] = ()
-    reason: str = ""
-
-    @property
-    def kept(self) -> bool:
-        return bool(self.support)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer made of cited sentences, or an honest refusal (answered=False, no citations).
-
-    `closest` holds the nearest passages of a refusal: shown as "not an answer", never cited.
-    """
-
-    question: str
-    text: str
-    answered: bool
-    citations: tuple[Citation, ...] = ()
-    resolved_question: str = ""
-    closest: tuple[Citation, ...] = field(default=(), compare=False)
-    # "extractive", "llm", or "fallback" (an LLM was asked, but its answer did not pass)
-    generator: str = "extractive"
-    claims: tuple[Claim, ...] = field(default=(), compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "answered": self.answered,
-            "generator": self.generator,
-            "citations": [c.to_json() for c in self.citations],
-        }
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One exchange of a conversation, kept as history for follow-ups."""
-
-    question: str
-    answer: Answer
+from bot.types import Answer, Turn
 
 
 def validate_question(question: object, max_chars: int) -> str:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core import Answer, Answerer, Turn
+from bot.core import Answerer
 from bot.errors import ArticlebotError, InputError
 from bot.guard import common_words, faithful
+from bot.types import Answer, Turn
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 

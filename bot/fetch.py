@@ -18,7 +18,7 @@ import httpx
 
 from bot.article import MAX_ARTICLE_BYTES
 from bot.errors import FetchError
-from bot.readers import Raw
+from bot.types import Raw
 
 MAX_REDIRECTS = 5
 TIMEOUT_SECONDS = 15.0

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.core import Turn
 from bot.text import PLURAL_PRONOUNS, PRONOUNS, WH_WORDS, content_terms, names
+from bot.types import Turn
 
 _ELLIPSIS = re.compile(r"^(?:and|what about|how about|and what about)\s+(.+?)\??$", re.I)
 _PRONOUN = re.compile(r"\b(" + "|".join([*PRONOUNS, *PLURAL_PRONOUNS]) + r")\b", re.I)

@@ -19,12 +19,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.core import Answer, Claim, Turn
 from bot.guard import Guard, common_words, says_not_covered
 from bot.llm import TimedLLM
 from bot.prompts import render
 from bot.retrieval import Query, SentenceTable, compose_answer, make_query, score_sentences
 from bot.text import content_terms, term_set
+from bot.types import Answer, Claim, Turn
 
 _ANSWER_SNIPPET = 300
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core import Claim
 from bot.text import STOPWORDS, term_set
+from bot.types import Claim
 
 # Set by hand from SmolLM2's drafts on the visible set and hand-written right and wrong
 # paraphrases: right ones scored 0.79-0.96, wrong ones 0.41-0.79. Post-hoc citing has no

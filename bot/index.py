@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.article import Document, Paragraph, document_from_json, document_to_json
+from bot.article import document_from_json, document_to_json
 from bot.embeddings import (
     ENCODER_DIR,
     Encoder,
@@ -43,6 +43,7 @@ from bot.errors import ArticleError, IndexCorruptError, IndexStoreError, InputEr
 from bot.readers import load_document, load_documents
 from bot.settings import Settings
 from bot.store import FaissStore
+from bot.types import Document, Paragraph
 
 log = logging.getLogger(__name__)
 

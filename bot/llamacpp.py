@@ -13,7 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from bot.errors import LLMError
-from bot.llm import require
+from bot.optional import require
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 

@@ -6,15 +6,15 @@ missing one is named with its install command rather than failing at import.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot.errors import ConfigError, LLMError
+from bot.errors import ConfigError
+from bot.optional import require
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # LangChain's model classes cost half a second to import: not without --llm
@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # LangChain's model classes cost half a second to import: not
     from langchain_core.messages import BaseMessage
 
 log = logging.getLogger(__name__)
-INSTALL_HINT = "pip install 'articlebot[llm]'"
 KINDS = ("none", "llamacpp", "openai", "ollama")
 
 
@@ -90,16 +89,6 @@ def _openai(model_name: str, settings: Settings) -> BaseChatModel:
         max_retries=0,
     )
     return model
-
-
-def require(module_name: str) -> Any:
-    try:
-        return importlib.import_module(module_name)
-    except ImportError:
-        raise LLMError(
-            f"LLM support needs {module_name.replace('_', '-')}, which is not installed; "
-            f"run: {INSTALL_HINT}"
-        ) from None
 
 
 class TimedLLM:

@@ -14,12 +14,13 @@ import html
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.article import MAX_ARTICLE_BYTES, Document, decode_article, parse_article, read_bytes
+from bot.article import MAX_ARTICLE_BYTES, decode_article, parse_article, read_bytes
 from bot.errors import ArticleError
+from bot.types import Document, Raw
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -27,17 +28,6 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.
 _MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$")
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""")
-
-
-@dataclass(frozen=True)
-class Raw:
-    """Bytes of a source before parsing, with what is known about their kind."""
-
-    source: str
-    data: bytes
-    kind: str  # "text", "markdown" or "html"
-    charset: str = ""
-    sha256: str = ""  # of the bytes as stored (a .gz file's, not its contents')
 
 
 def is_url(source: str) -> bool:

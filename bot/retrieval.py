@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.article import Sentence
-from bot.core import Answer, Citation, Turn
 from bot.followup import resolve_followup
 from bot.prompts import render
 from bot.text import (
@@ -32,6 +30,7 @@ from bot.text import (
     question_type,
     term_set,
 )
+from bot.types import Answer, Citation, Sentence, Turn
 
 # Calibrated by hand on the visible QA set and on held-out questions written for this project.
 DENSE_WEIGHT, PARAGRAPH_WEIGHT, COVERAGE_WEIGHT = 0.45, 0.15, 0.40

@@ -32,13 +32,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import Answer, Answerer, Turn
+from bot.core import Answerer
 from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
 from bot.settings import Settings
 from bot.telegram_format import format_answer, plain
 from bot.telegram_library import Library
+from bot.types import Answer, Turn
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3

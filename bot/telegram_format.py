@@ -10,7 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.core import Answer, Citation
+from bot.types import Answer, Citation
 
 TELEGRAM_LIMIT = 4096
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")

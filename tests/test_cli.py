@@ -36,7 +36,7 @@ def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
         "ask", "--index-dir", str(index_dir), "--json", "How many flights did the jets conduct?"
     )
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "answered", "generator", "citations"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "generator", "citations"}
     assert set(data["citations"][0]) == {
         "n",
         "document",
@@ -45,6 +45,7 @@ def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
         "sentence",
         "text",
         "score",
+        "answer_span",
     }
     assert data["citations"][0]["document"].startswith("US defence chief")
     assert "20 flights" in data["citations"][0]["text"]

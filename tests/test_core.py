@@ -1,7 +1,8 @@
 import pytest
 
-from bot.core import Answer, Answerer, Citation, Turn, validate_question
+from bot.core import Answerer, validate_question
 from bot.errors import InputError
+from bot.types import Turn
 
 
 @pytest.mark.parametrize(
@@ -21,22 +22,6 @@ def test_questions_that_cannot_be_asked(question: object, message: str) -> None:
 
 def test_questions_are_tidied() -> None:
     assert validate_question("  Who   is\nCarter? ", 1000) == "Who is Carter?"
-
-
-def test_the_types_are_frozen() -> None:
-    citation = Citation(1, "a.txt", 2, 1, "Text.", 0.5)
-    answer = Answer("q", "Text. [1]", True, (citation,))
-    with pytest.raises(AttributeError):
-        answer.text = "changed"  # type: ignore[misc]
-    assert answer.to_json()["citations"][0] == {
-        "n": 1,
-        "document": "",
-        "source": "a.txt",
-        "paragraph": 2,
-        "sentence": 1,
-        "text": "Text.",
-        "score": 0.5,
-    }
 
 
 def test_answer_uses_the_history(answerer: Answerer) -> None:

@@ -1,5 +1,5 @@
-from bot.core import Answer, Citation, Turn
 from bot.followup import resolve_followup
+from bot.types import Answer, Citation, Turn
 
 PEOPLE = {"Ashton Carter", "Carter", "Kerry", "John Kerry", "Lavrov", "Khoja"}
 

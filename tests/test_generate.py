@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Answer, Answerer, Turn
+from bot.core import Answerer
 from bot.evaluate import evaluate, faithfulness, load_items
 from bot.guard import common_words, faithful
 from bot.index import ArticleIndex
 from bot.settings import Settings
+from bot.types import Answer, Turn
 from tests.conftest import SHARED_EVAL
 from tests.fake_llm import ScriptedChat
 

@@ -13,7 +13,7 @@ from bot.core import Answerer
 from bot.errors import ConfigError, LLMError
 from bot.index import ArticleIndex
 from bot.llamacpp import LlamaCppChat
-from bot.llm import LLMSpec, make_llm, parse_spec, require
+from bot.llm import LLMSpec, make_llm, parse_spec
 from bot.settings import Settings
 
 QUESTION = "How many flights did the Russian jets conduct?"
@@ -54,11 +54,6 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"GGUF but not really" * 100)
     with pytest.raises(LLMError, match="not a GGUF model"):
         make_llm(Settings(llm=f"llamacpp:{junk}"))
-
-
-def test_a_missing_extra_names_its_install_command() -> None:
-    with pytest.raises(LLMError, match=r"pip install 'articlebot\[llm\]'"):
-        require("no_such_llm_client")
 
 
 def test_openai_needs_somewhere_to_go() -> None:

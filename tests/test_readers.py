@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from bot.article import fold_lines
 from bot.errors import ArticleError
-from bot.readers import Raw, document_from, load_document, markdown_to_text, read_file
+from bot.readers import document_from, load_document, markdown_to_text, read_file
+from bot.types import Raw
 
 
 def body_sentences(path: Path) -> list[str]:

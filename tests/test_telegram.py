@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.core import Answer, Answerer, Citation, Turn
+from bot.core import Answerer
 from bot.settings import PROJECT_ROOT, Settings
 from bot.telegram import (
     ChatOrderedProcessor,
@@ -33,6 +33,7 @@ from bot.telegram import (
     build_application,
 )
 from bot.telegram_format import TELEGRAM_LIMIT, utf16_length
+from bot.types import Answer, Citation, Turn
 from tests.fake_bot_api import BOT_USER, FakeBotApi
 
 TOKEN = "123456:SECRET-token-never-logged"

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core import Answer, Citation
 from bot.telegram_format import Block, format_answer, render_messages, utf16_length
+from bot.types import Answer, Citation
 
 TAG = re.compile(r"</?(?:b|i|blockquote)>")
 
