@@ -30,8 +30,11 @@ ABBREVIATIONS = frozenset(
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 _LINE_END = re.compile(r"\r?\n\s*")
 UNWRAPPED_LINE = 120  # a line longer than this was not hard-wrapped
-# A terminator, any closing quotes or brackets, then whitespace.
-_TERMINATOR = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+# A terminator, any closing quotes or brackets, then whitespace. The lookbehind starts a
+# match only at the first of a run of dots, so a long run costs linear time, not quadratic.
+_TERMINATOR = re.compile(r"(?<![.!?])[.!?]+[\"'”’)\]]*(?=\s)")
+_SPACE = re.compile(r"\s*")
+MAX_JOINED = 6  # pieces one quotation or bracket may hold together
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
 _LINE_BREAK = re.compile(r"[^\S\n]*\r?\n[^\S\n]*")
 _DATELINE = re.compile(
@@ -186,8 +189,20 @@ def _has_blank_lines_or_wraps(text: str) -> bool:
 
 
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Sentence boundaries inside one paragraph, never inside brackets or after abbreviations."""
+    """Sentence boundaries inside one paragraph: never after an abbreviation, and never
+    inside a quotation or brackets that close within a few sentences, so a quotation of
+    several sentences is cited whole."""
     paragraph = text[start:end]  # work on the slice: offsets into a long document cost more
+    pieces = list(_pieces(paragraph))
+    first = 0
+    while first < len(pieces):
+        last = _closing_piece(paragraph, pieces, first)
+        yield start + pieces[first][0], start + pieces[last][1]
+        first = last + 1
+
+
+def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
+    """Cuts at every sentence end, quotations and brackets ignored."""
     marker = _LIST_MARKER.match(paragraph)
     current = marker.end() if marker and marker.end() < len(paragraph) else 0
     for match in _TERMINATOR.finditer(paragraph, current):
@@ -196,12 +211,24 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
             paragraph, current, match.start()
         ):
             continue
-        if _bracket_depth(paragraph[current:cut]) > 0:
-            continue
-        yield start + current, start + cut
-        current = cut + (len(paragraph) - cut - len(paragraph[cut:].lstrip()))
+        yield current, cut
+        current = _SPACE.match(paragraph, cut).end()  # type: ignore[union-attr]
     if current < len(paragraph):
-        yield start + current, end
+        yield current, len(paragraph)
+
+
+def _closing_piece(paragraph: str, pieces: list[tuple[int, int]], first: int) -> int:
+    """The piece that closes what `first` opens (a quotation, a bracket), if one does within
+    MAX_JOINED pieces; otherwise `first` itself. Each piece is read at most MAX_JOINED times."""
+    curly = straight = brackets = 0
+    for last in range(first, min(len(pieces), first + MAX_JOINED)):
+        chunk = paragraph[pieces[last][0] : pieces[last][1]]
+        curly += chunk.count("“") - chunk.count("”")
+        straight += chunk.count('"')
+        brackets += chunk.count("(") + chunk.count("[") - chunk.count(")") - chunk.count("]")
+        if curly <= 0 and straight % 2 == 0 and brackets <= 0:
+            return last
+    return first
 
 
 def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
@@ -212,10 +239,6 @@ def _is_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
         word_start -= 1
     word = text[word_start:dot].lstrip("\"'“‘([").lower()
     return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _bracket_depth(chunk: str) -> int:
-    return max(0, chunk.count("(") - chunk.count(")")) + max(0, chunk.count("[") - chunk.count("]"))
 
 
 def _paragraph_role(raw: str, number: int) -> str:

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -23,15 +24,21 @@ def test_quote_with_attribution_stays_one_sentence() -> None:
     ]
 
 
-def test_quote_of_several_sentences_is_split_inside() -> None:
+def test_a_quotation_of_several_sentences_is_one_sentence() -> None:
     got = texts(
         'Lavrov said, "We want peace. A Syria for all, but there are differences." He left.'
     )
     assert got == [
-        'Lavrov said, "We want peace.',
-        'A Syria for all, but there are differences."',
+        'Lavrov said, "We want peace. A Syria for all, but there are differences."',
         "He left.",
     ]
+    curly = texts("He said: “One. Two. Three.” Then he left. “Four.”")
+    assert curly == ["He said: “One. Two. Three.”", "Then he left.", "“Four.”"]
+
+
+def test_a_quotation_that_never_closes_does_not_swallow_the_paragraph() -> None:
+    body = 'He said, "One. ' + " ".join(f"Sentence {i}." for i in range(20))
+    assert len(texts(body)) == 21
 
 
 @pytest.mark.parametrize("abbreviation", ["U.S.", "Dr.", "Sept.", "Mr.", "Gen."])
@@ -112,3 +119,19 @@ def test_one_paragraph_per_line_without_blank_lines() -> None:
 def test_hard_wrapped_text_without_blank_lines_stays_one_paragraph() -> None:
     wrapped = "A short wrapped line\nthat goes on here\nand ends here."
     assert len(parse_article(wrapped).paragraphs) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x" + "." * 200_000 + "y",  # a run of dots with no space after it
+        "(" + " ".join("Sentence number one." for _ in range(60_000)),  # a bracket never closed
+        '"' + " ".join("Sentence number one." for _ in range(60_000)),  # a quotation never closed
+        " ".join("Sentence number one." for _ in range(60_000)),  # one long paragraph
+    ],
+)
+def test_splitting_takes_linear_time(body: str) -> None:
+    """Quadratic code takes minutes on these; linear code a fraction of a second."""
+    started = time.perf_counter()
+    parse_article(body)
+    assert time.perf_counter() - started < 5.0
