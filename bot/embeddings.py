@@ -31,6 +31,17 @@ ENCODER_DIR = "query_encoder"
 BATCH_SIZE = 32
 
 
+@dataclass(frozen=True)
+class TokenEncoding:
+    """A text's pooled vector and its token vectors (special tokens left out), all unit length:
+    what token-level matching (MaxSim) needs of a question."""
+
+    vector: np.ndarray
+    tokens: Vectors
+    ids: np.ndarray  # the model's token ids, int32
+    spans: np.ndarray  # (n, 2) character offsets of each token in the text
+
+
 class Encoder(Protocol):
     """Anything that turns texts into normalised vectors."""
 
@@ -38,6 +49,8 @@ class Encoder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+    def encode_tokens(self, text: str) -> TokenEncoding: ...
 
 
 def resolve_model(name: str) -> str:
@@ -62,10 +75,14 @@ def normalise(vectors: np.ndarray) -> Vectors:
 
 @dataclass(frozen=True)
 class ParagraphEncoding:
-    """A paragraph's vector and the vectors of its sentences (pooled from the same pass)."""
+    """A paragraph's vector, the vectors of its sentences (pooled from the same pass), and
+    each sentence's token vectors and ids, one after another (`token_counts` per sentence)."""
 
     paragraph: np.ndarray
     sentences: Vectors
+    tokens: Vectors
+    token_ids: np.ndarray
+    token_counts: tuple[int, ...]
 
 
 class SentenceTransformerEncoder:
@@ -104,14 +121,21 @@ class SentenceTransformerEncoder:
         """
         texts = list(paragraphs)
         token_arrays = self._token_vectors(texts)
-        offsets = [encoding.offsets for encoding in self._fast_tokenizer().encode_batch(texts)]
+        encodings = self._fast_tokenizer().encode_batch(texts)
         result = []
-        for text, sentence_spans, token_array, token_offsets in zip(
-            texts, spans, token_arrays, offsets, strict=True
+        for text, sentence_spans, token_array, encoding in zip(
+            texts, spans, token_arrays, encodings, strict=True
         ):
-            bounds = np.asarray(token_offsets[: len(token_array)], dtype=np.int64).reshape(-1, 2)
-            result.append(self._pool(text, sentence_spans, token_array, bounds))
+            count = len(token_array)
+            bounds = np.asarray(encoding.offsets[:count], dtype=np.int64).reshape(-1, 2)
+            ids = np.asarray(encoding.ids[:count], dtype=np.int32)
+            result.append(self._pool(text, sentence_spans, token_array, bounds, ids))
         return result
+
+    def encode_tokens(self, text: str) -> TokenEncoding:
+        (hidden,) = self._token_vectors([text])
+        encoding = self._fast_tokenizer().encode(text)
+        return token_encoding(hidden, encoding)
 
     def _token_vectors(self, texts: list[str]) -> list[np.ndarray]:
         """Each text's token vectors. For a plain mean-pooling model the transformer runs here
@@ -156,17 +180,43 @@ class SentenceTransformerEncoder:
         spans: Sequence[tuple[int, int]],
         token_vectors: np.ndarray,
         bounds: np.ndarray,
+        ids: np.ndarray,
     ) -> ParagraphEncoding:
         paragraph = normalise(token_vectors.mean(axis=0, keepdims=True))[0]
         starts, ends = bounds[:, 0], bounds[:, 1]
-        sentence_rows = []
+        pooled, tokens, token_ids = [], [], []
         for start, end in spans:
             rows = (ends > starts) & (starts < end) & (ends > start)
             if rows.any() and ends[rows].max() >= end - 1:
-                sentence_rows.append(token_vectors[rows].mean(axis=0))
+                pooled.append(token_vectors[rows].mean(axis=0))
+                tokens.append(token_vectors[rows])
+                token_ids.append(ids[rows])
             else:  # cut off by the model's length limit: read it on its own
-                sentence_rows.append(self.encode([text[start:end]])[0])
-        return ParagraphEncoding(paragraph, normalise(np.stack(sentence_rows)))
+                alone = self.encode_tokens(text[start:end])
+                pooled.append(alone.vector)
+                tokens.append(alone.tokens)
+                token_ids.append(alone.ids)
+        return ParagraphEncoding(
+            paragraph,
+            normalise(np.stack(pooled)),
+            normalise(np.concatenate(tokens)),
+            np.concatenate(token_ids).astype(np.int32),
+            tuple(len(t) for t in tokens),
+        )
+
+
+def token_encoding(hidden: np.ndarray, encoding: Any, pooling: str = "mean") -> TokenEncoding:
+    """The pooled vector (over every token, as sentence-transformers pools), and the unit
+    token vectors of the text's own tokens, without [CLS] and [SEP]."""
+    count = len(hidden)
+    own = np.asarray(encoding.special_tokens_mask[:count], dtype=bool) == 0
+    if not own.any():
+        own[:] = True
+    pooled = hidden[:1] if pooling == "cls" else hidden.mean(axis=0, keepdims=True)
+    vector = normalise(pooled)[0]
+    spans = np.asarray(encoding.offsets[:count], dtype=np.int64).reshape(-1, 2)[own]
+    ids = np.asarray(encoding.ids[:count], dtype=np.int32)[own]
+    return TokenEncoding(vector, normalise(hidden[own]), ids, spans)
 
 
 def embedding_dimension(model: Any) -> int:
@@ -210,9 +260,15 @@ class LazyOnnxEncoder:
         return self._dimension
 
     def encode(self, texts: Sequence[str]) -> Vectors:
+        return self._loaded().encode(texts)
+
+    def encode_tokens(self, text: str) -> TokenEncoding:
+        return self._loaded().encode_tokens(text)
+
+    def _loaded(self) -> OnnxEncoder:
         if self._encoder is None:
             self._encoder = OnnxEncoder(self._directory)
-        return self._encoder.encode(texts)
+        return self._encoder
 
 
 class OnnxEncoder:
@@ -245,18 +301,27 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         batch = self._tokenizer.encode_batch(list(texts))
+        hidden, mask = self._run(batch)
+        if self._pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return normalise(pooled) if self._normalize else np.asarray(pooled, np.float32)
+
+    def encode_tokens(self, text: str) -> TokenEncoding:
+        encoding = self._tokenizer.encode(text)
+        hidden, _ = self._run([encoding])
+        return token_encoding(np.asarray(hidden[0], dtype=np.float32), encoding, self._pooling)
+
+    def _run(self, batch: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The last hidden states of a tokenised batch, and its attention mask (n, tokens, 1)."""
         feeds = {
             "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
         }
         (hidden,) = self._session.run(None, {name: feeds[name] for name in self._inputs})
-        mask = feeds["attention_mask"][:, :, None].astype(np.float32)
-        if self._pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-        return normalise(pooled) if self._normalize else np.asarray(pooled, np.float32)
+        return hidden, feeds["attention_mask"][:, :, None].astype(np.float32)
 
 
 def export_onnx(encoder: SentenceTransformerEncoder, directory: Path) -> bool:

@@ -9,6 +9,9 @@ index/
     paragraphs.faiss   paragraph vectors (FaissStore), with paragraphs.json records
     paragraphs.npy     the same vectors in document order, reused by incremental builds
     sentences.npy      sentence vectors, in document order
+    tokens.npy         every sentence's token vectors (float16, unit length), for MaxSim;
+                       token_ids.npy holds their ids and token_offsets.npy where each
+                       sentence's tokens start (n_sentences + 1 entries)
   query_encoder/       the model exported to ONNX for fast, torch-free queries
 """
 
@@ -47,7 +50,7 @@ from bot.types import Document, Paragraph
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 DATA_FILES = (
     "documents.json",
@@ -55,6 +58,9 @@ DATA_FILES = (
     "paragraphs.json",
     "paragraphs.npy",
     "sentences.npy",
+    "tokens.npy",
+    "token_ids.npy",
+    "token_offsets.npy",
 )
 
 
@@ -67,7 +73,10 @@ class ArticleIndex:
     sentence_vectors: np.ndarray
     encoder: Encoder
     manifest: dict[str, Any]
-    paragraph_vectors: np.ndarray | None = None
+    paragraph_vectors: np.ndarray
+    tokens: np.ndarray  # float16 (n_tokens, dimension), memory-mapped once saved
+    token_ids: np.ndarray
+    token_offsets: np.ndarray  # sentence i's tokens are tokens[offsets[i]:offsets[i + 1]]
 
     @property
     def document(self) -> Document:
@@ -94,8 +103,22 @@ class ArticleIndex:
 
 @dataclass(frozen=True)
 class Vectors:
+    """One document's vectors, or the index's (documents one after another)."""
+
     paragraphs: np.ndarray
     sentences: np.ndarray
+    tokens: np.ndarray
+    token_ids: np.ndarray
+    token_counts: np.ndarray  # tokens per sentence
+
+    @staticmethod
+    def concatenate(parts: Sequence[Vectors]) -> Vectors:
+        return Vectors(
+            *(
+                np.concatenate([getattr(p, name) for p in parts])
+                for name in ("paragraphs", "sentences", "tokens", "token_ids", "token_counts")
+            )
+        )
 
 
 def indexed_documents(settings: Settings) -> list[Document]:
@@ -124,24 +147,63 @@ def build_index(
     directory = _writable(settings.index_dir)
     previous = _previous_vectors(settings) if reuse else {}
     encoder = encoder or SentenceTransformerEncoder(settings.model)
-    vectors = [previous.get(d.sha256) or _embed(encoder, d) for d in documents]
+    vectors = [previous.get(d.sha256) or embed_document(encoder, d) for d in documents]
     reused = sum(1 for d in documents if d.sha256 in previous)
     if reused:
         notify(f"Reused the embeddings of {reused} unchanged document(s).")
     dimension = int(vectors[0].sentences.shape[1])
     store = _paragraph_store(documents, vectors, EncoderEmbeddings(encoder), dimension)
-    merged = Vectors(
-        np.concatenate([v.paragraphs for v in vectors]).astype(np.float32),
-        np.concatenate([v.sentences for v in vectors]).astype(np.float32),
-    )
+    merged = Vectors.concatenate(vectors)
     with _build_lock(directory):  # two writers must not delete each other's generations
         onnx_ready = ensure_query_encoder(encoder, directory, settings.model)
         manifest = _write_generation(directory, documents, store, merged, settings, onnx_ready)
     query_encoder: Encoder = (
         LazyOnnxEncoder(directory / ENCODER_DIR, dimension) if onnx_ready else encoder
     )
+    return _article_index(documents, store, merged, query_encoder, manifest)
+
+
+def memory_index(
+    documents: Sequence[Document],
+    encoder: SentenceTransformerEncoder,
+    query_encoder: Encoder | None = None,
+    vectors: Sequence[Vectors] | None = None,
+) -> ArticleIndex:
+    """An index held only in memory (evaluation, training): nothing is written. `vectors`,
+    one per document, skip the embedding (see `embed_document`)."""
+    parts = (
+        list(vectors) if vectors is not None else [embed_document(encoder, d) for d in documents]
+    )
+    dimension = int(parts[0].sentences.shape[1])
+    store = _paragraph_store(documents, parts, EncoderEmbeddings(encoder), dimension)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": encoder.model_name,
+        "dimension": dimension,
+    }
+    return _article_index(
+        documents, store, Vectors.concatenate(parts), query_encoder or encoder, manifest
+    )
+
+
+def _article_index(
+    documents: Sequence[Document],
+    store: FaissStore,
+    vectors: Vectors,
+    encoder: Encoder,
+    manifest: dict[str, Any],
+) -> ArticleIndex:
+    offsets = np.concatenate([[0], np.cumsum(vectors.token_counts)]).astype(np.int64)
     return ArticleIndex(
-        tuple(documents), store, merged.sentences, query_encoder, manifest, merged.paragraphs
+        tuple(documents),
+        store,
+        np.asarray(vectors.sentences, dtype=np.float32),
+        encoder,
+        manifest,
+        np.asarray(vectors.paragraphs, dtype=np.float32),
+        vectors.tokens,
+        vectors.token_ids,
+        offsets,
     )
 
 
@@ -171,15 +233,18 @@ def _paragraph_record(document: Document, paragraph: Paragraph) -> dict[str, Any
     return {"paragraph": paragraph.number, "source": document.source, "sha": document.sha256}
 
 
-def _embed(encoder: SentenceTransformerEncoder, document: Document) -> Vectors:
+def embed_document(encoder: SentenceTransformerEncoder, document: Document) -> Vectors:
     encodings = encoder.encode_paragraphs(
         [document.text[p.start : p.end] for p in document.paragraphs],
         [[(s.start - p.start, s.end - p.start) for s in p.sentences] for p in document.paragraphs],
     )
     log.info("embedded %s: %d paragraphs", document.source, len(document.paragraphs))
     return Vectors(
-        np.stack([e.paragraph for e in encodings]),
-        np.concatenate([e.sentences for e in encodings]),
+        np.stack([e.paragraph for e in encodings]).astype(np.float32),
+        np.concatenate([e.sentences for e in encodings]).astype(np.float32),
+        np.concatenate([e.tokens for e in encodings]).astype(np.float16),
+        np.concatenate([e.token_ids for e in encodings]).astype(np.int32),
+        np.asarray([n for e in encodings for n in e.token_counts], dtype=np.int64),
     )
 
 
@@ -192,15 +257,18 @@ def _previous_vectors(settings: Settings) -> dict[str, Vectors]:
         index = load_index(settings, manifest, with_encoder=False)
     except (IndexStoreError, ArticleError):
         return {}
-    if index.paragraph_vectors is None:
-        return {}
     found: dict[str, Vectors] = {}
     p_at = s_at = 0
+    offsets = index.token_offsets
     for document in index.documents:
         p_count, s_count = len(document.paragraphs), len(document.sentences)
+        t_from, t_to = int(offsets[s_at]), int(offsets[s_at + s_count])
         found[document.sha256] = Vectors(
             index.paragraph_vectors[p_at : p_at + p_count],
             index.sentence_vectors[s_at : s_at + s_count],
+            np.asarray(index.tokens[t_from:t_to]),
+            np.asarray(index.token_ids[t_from:t_to]),
+            np.diff(offsets[s_at : s_at + s_count + 1]),
         )
         p_at, s_at = p_at + p_count, s_at + s_count
     return found
@@ -296,28 +364,45 @@ def load_index(
     generation = directory / str(manifest.get("generation", ""))
     try:
         documents = _read_documents(generation / "documents.json")
-        vectors = np.load(generation / "sentences.npy", allow_pickle=False)
-        paragraph_vectors = np.load(generation / "paragraphs.npy", allow_pickle=False)
+        vectors = _load_vectors(generation)
     except (ValueError, KeyError, TypeError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
     query_encoder: Any = _query_encoder(directory, settings, manifest) if with_encoder else None
     store = FaissStore.load(generation, EncoderEmbeddings(query_encoder))
     sentences = sum(len(d.sentences) for d in documents)
     paragraphs = sum(len(d.paragraphs) for d in documents)
+    dimension = manifest["dimension"]
     if (
         not documents
-        or vectors.shape != (sentences, manifest["dimension"])
-        or paragraph_vectors.shape != (paragraphs, manifest["dimension"])
+        or vectors.sentences.shape != (sentences, dimension)
+        or vectors.paragraphs.shape != (paragraphs, dimension)
+        or vectors.token_counts.shape != (sentences,)
+        or vectors.tokens.shape != (int(vectors.token_counts.sum()), dimension)
+        or vectors.token_ids.shape != (len(vectors.tokens),)
         or len(store) != paragraphs
     ):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
-    return ArticleIndex(
-        tuple(documents),
-        store,
-        vectors.astype(np.float32),
-        query_encoder,
-        manifest,
-        paragraph_vectors.astype(np.float32),
+    return _article_index(documents, store, vectors, query_encoder, manifest)
+
+
+def _load_vectors(generation: Path) -> Vectors:
+    """Token vectors are memory-mapped: only the candidates' rows are ever read."""
+
+    def load(name: str, mapped: bool = False) -> np.ndarray:
+        array: np.ndarray = np.load(
+            generation / name, allow_pickle=False, mmap_mode="r" if mapped else None
+        )
+        return array
+
+    offsets = load("token_offsets.npy")
+    if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or (np.diff(offsets) < 0).any():
+        raise ValueError("token offsets out of order")
+    return Vectors(
+        load("paragraphs.npy"),
+        load("sentences.npy"),
+        load("tokens.npy", mapped=True),
+        load("token_ids.npy", mapped=True),
+        np.diff(offsets),
     )
 
 
@@ -382,8 +467,15 @@ def _write_generation(
         payload = {"documents": [document_to_json(d) for d in documents]}
         (generation / "documents.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
         store.save(generation)
-        np.save(generation / "paragraphs.npy", vectors.paragraphs, allow_pickle=False)
-        np.save(generation / "sentences.npy", vectors.sentences, allow_pickle=False)
+        offsets = np.concatenate([[0], np.cumsum(vectors.token_counts)]).astype(np.int64)
+        for name, array in (
+            ("paragraphs.npy", vectors.paragraphs),
+            ("sentences.npy", vectors.sentences),
+            ("tokens.npy", np.asarray(vectors.tokens, dtype=np.float16)),
+            ("token_ids.npy", np.asarray(vectors.token_ids, dtype=np.int32)),
+            ("token_offsets.npy", offsets),
+        ):
+            np.save(generation / name, array, allow_pickle=False)
         files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in DATA_FILES}
         if onnx_ready:
             files |= {
