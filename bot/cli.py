@@ -36,8 +36,15 @@ def common_options(command: F) -> F:
     return command
 
 
-def llm_options(command: F) -> F:
-    """--llm and --llm-timeout, on the commands that answer questions."""
+def answer_options(command: F) -> F:
+    """--min-confidence, --llm and --llm-timeout, on the commands that answer questions."""
+    command = click.option(
+        "--min-confidence",
+        type=click.FloatRange(0.0, 1.0),
+        default=None,
+        help="Answer only when the selector is at least this sure (0-1; default: the bar "
+        "chosen in training, or $ARTICLEBOT_MIN_CONFIDENCE). Higher: fewer, surer answers.",
+    )(command)
     command = click.option(
         "--llm-timeout",
         type=click.FloatRange(min=0, min_open=True),
@@ -76,11 +83,16 @@ def make_settings(
     model: str | None,
     llm: str | None = None,
     llm_timeout: float | None = None,
+    min_confidence: float | None = None,
 ) -> Settings:
     from bot.llm import parse_spec
 
     settings = settings_from_env(
-        index_dir=index_dir, model=model, llm=llm, llm_timeout_seconds=llm_timeout
+        index_dir=index_dir,
+        model=model,
+        llm=llm,
+        llm_timeout_seconds=llm_timeout,
+        min_confidence=min_confidence,
     )
     parse_spec(settings.llm)  # a malformed spec fails before anything loads
     return settings
@@ -177,7 +189,7 @@ def sources_command(as_json: bool, index_dir: Path | None, model: str | None) ->
 @click.option(
     "--source", "source", default=None, help="Answer only from this document (see `sources`)."
 )
-@llm_options
+@answer_options
 @common_options
 @edge
 def ask(
@@ -186,13 +198,14 @@ def ask(
     source: str | None,
     llm: str | None,
     llm_timeout: float | None,
+    min_confidence: float | None,
     index_dir: Path | None,
     model: str | None,
 ) -> None:
     """Answer each QUESTION; '-' reads one question per line from stdin."""
     from bot.core import validate_question
 
-    settings = make_settings(index_dir, model, llm, llm_timeout)
+    settings = make_settings(index_dir, model, llm, llm_timeout, min_confidence)
     if "-" not in questions:
         for question in questions:
             validate_question(question, settings.max_question_chars)
@@ -267,20 +280,21 @@ def format_answer(answer: Any, name_documents: bool = False) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Read questions from stdin, write JSON lines."
 )
-@llm_options
+@answer_options
 @common_options
 @edge
 def chat(
     as_json: bool,
     llm: str | None,
     llm_timeout: float | None,
+    min_confidence: float | None,
     index_dir: Path | None,
     model: str | None,
 ) -> None:
     """Hold a conversation; follow-ups use the history. '/reset' starts over."""
     from bot.types import Turn
 
-    answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout))
+    answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout, min_confidence))
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         title = answerer.index.document.title
@@ -339,7 +353,7 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 @click.option(
     "--allow-private-urls", is_flag=True, help="Let operators /load pages on private addresses."
 )
-@llm_options
+@answer_options
 @common_options
 @edge
 def telegram(
@@ -351,6 +365,7 @@ def telegram(
     allow_private_urls: bool,
     llm: str | None,
     llm_timeout: float | None,
+    min_confidence: float | None,
     index_dir: Path | None,
     model: str | None,
 ) -> None:
@@ -358,7 +373,7 @@ def telegram(
     from bot.settings import read_token_file
     from bot.telegram import run_telegram
 
-    settings = make_settings(index_dir, model, llm, llm_timeout).with_overrides(
+    settings = make_settings(index_dir, model, llm, llm_timeout, min_confidence).with_overrides(
         telegram_token=read_token_file(token_file) if token_file else None,
         telegram_base_url=base_url,
         webhook_url=webhook_url,
@@ -373,34 +388,75 @@ def telegram(
 
 
 @main.command("eval")
-@click.argument("qa_file", type=click.Path(path_type=Path))
+@click.argument("qa_file", metavar="QA_FILE|MANIFEST", type=click.Path(path_type=Path))
 @click.option(
     "--answers",
     "answers_out",
     type=click.Path(path_type=Path),
-    help="Also write the answers as JSON lines.",
+    help="Also write the answers as JSON lines (with a QA file).",
 )
-@llm_options
+@click.option(
+    "--baseline", is_flag=True, help="Show the textbook top-1 sentence baseline beside (manifest)."
+)
+@answer_options
 @common_options
 @edge
 def eval_command(
     qa_file: Path,
     answers_out: Path | None,
+    baseline: bool,
     llm: str | None,
     llm_timeout: float | None,
+    min_confidence: float | None,
     index_dir: Path | None,
     model: str | None,
 ) -> None:
-    """Score QA_FILE (JSON lines) as ../shared/eval/score.py does; with --llm, also the
+    """Score QA_FILE (JSON lines) against the index as ../shared/eval/score.py does, or
+    every document of a MANIFEST (.json) on its own, one row each. With --llm, also the
     faithfulness of the generated sentences, with the guard and without it."""
+    settings = make_settings(index_dir, model, llm, llm_timeout, min_confidence)
+    if qa_file.suffix == ".json":
+        if answers_out:
+            raise InputError("--answers goes with a QA file, not a manifest.")
+        click.echo(evaluate_manifest(qa_file, settings, baseline))
+        return
+    evaluate_file(qa_file, settings, answers_out)
+
+
+def evaluate_file(qa_file: Path, settings: Settings, answers_out: Path | None) -> None:
     from bot.evaluate import evaluate, faithfulness, load_items
 
     items = load_items(qa_file)
-    answerer = load_answerer(make_settings(index_dir, model, llm, llm_timeout))
+    answerer = load_answerer(settings)
     scores, answers = evaluate(answerer, items)
     if answers_out:
-        answers_out.write_text("".join(json.dumps(a.to_json()) + "\n" for a in answers), "utf-8")
+        lines = "".join(json.dumps(a.to_json()) + "\n" for a in answers)
+        try:
+            answers_out.write_text(lines, "utf-8")
+        except OSError as error:
+            raise ArticlebotError(f"Cannot write {answers_out} ({error.strerror}).") from None
     click.echo(scores.summary())
     if answerer.settings.llm != "none":
         texts = "\n\n".join(d.text for d in answerer.index.documents)
         click.echo(faithfulness(answers, texts).summary())
+
+
+def evaluate_manifest(manifest: Path, settings: Settings, baseline: bool) -> str:
+    """Each document indexed alone, in memory, and scored on its QA and follow-up files."""
+    from bot.core import Answerer
+    from bot.embeddings import SentenceTransformerEncoder
+    from bot.evaluate import TopSentenceBaseline, evaluate_document, load_manifest, results_table
+    from bot.index import memory_index
+    from bot.llm import make_llm
+    from bot.readers import load_document
+
+    documents = load_manifest(manifest)
+    encoder = SentenceTransformerEncoder(settings.model)
+    llm = make_llm(settings)
+    ours, theirs = [], []
+    for document in documents:
+        index = memory_index([load_document(document.source)], encoder)
+        ours.append(evaluate_document(Answerer(index, settings, llm), document))
+        if baseline:
+            theirs.append(evaluate_document(TopSentenceBaseline(index), document))
+    return results_table(ours, theirs)

@@ -56,9 +56,27 @@ def test_agrees_with_the_reference_scorer() -> None:
 
 def test_bad_qa_files(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
-    path.write_text('{"q": "fine"}\nnot json\n')
+    path.write_text('{"q": "fine", "unanswerable": true}\nnot json\n')
     with pytest.raises(InputError, match=":2 is not valid JSON"):
         load_items(path)
     path.write_text(json.dumps({"nothing": 1}))
     with pytest.raises(InputError, match="neither"):
+        load_items(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ({"turns": 5}, "non-empty list of questions"),
+        ({"turns": []}, "non-empty list of questions"),
+        ({"turns": ["Who?", 3]}, "non-empty list of questions"),
+        ({"q": "Who?", "answer_any": ["x"]}, "'evidence_any'"),
+        ({"q": "Who?", "answer_any": "x", "evidence_any": ["x"]}, "'answer_any'"),
+        (["a list"], "not a JSON object"),
+    ],
+)
+def test_lines_that_cannot_be_scored_are_named(tmp_path: Path, line: object, message: str) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(InputError, match=message):
         load_items(path)
