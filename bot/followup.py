@@ -1,8 +1,12 @@
 """Resolving a follow-up against the conversation, with no LLM.
 
-"Where did he speak?" after "Who is Ashton Carter?" becomes "Where did Ashton Carter speak?":
-a pronoun takes the most recent person named in the conversation; "What about Kerry?" re-asks
-the previous question about someone else; a bare "Why?" borrows the previous question's topic.
+- "Where did he speak?" after "Who is Ashton Carter?" becomes "Where did Ashton Carter
+  speak?": he, his, she, her take the most recent person named in the conversation.
+- "What about Facebook?", "And his wife?", "And third?" re-ask the previous question about
+  something else: the name (or ordinal, or phrase of the same shape) it stands for is swapped.
+- A follow-up with nothing to stand on ("Why?", "When?", "Which floor?") or leaning on a thing
+  ("When does it launch?") carries the previous question along, after its own words.
+- "What did he say next?" and "Who else ...?" ask past the previous answer (see `moves_on`).
 """
 
 from __future__ import annotations
@@ -10,11 +14,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.text import PLURAL_PRONOUNS, PRONOUNS, WH_WORDS, content_terms, names
+from bot.text import PRONOUNS, WH_WORDS, content_terms, looks_like_organisation, names
 from bot.types import Turn
 
-_ELLIPSIS = re.compile(r"^(?:and|what about|how about|and what about)\s+(.+?)\??$", re.I)
-_PRONOUN = re.compile(r"\b(" + "|".join([*PRONOUNS, *PLURAL_PRONOUNS]) + r")\b", re.I)
+_ELLIPSIS = re.compile(r"^(?:and|what about|how about|and what about|what of)\s+(.+?)\s*\??$", re.I)
+_PERSON_PRONOUN = re.compile(r"\b(" + "|".join(PRONOUNS) + r")\b", re.I)
+_THING_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|there|that|this|those|these)\b", re.I)
+_ORDINAL = re.compile(
+    r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)\b", re.I
+)
+_NEXT = re.compile(r"\b(?:next|then|afterwards?|after that|later|else|other)\b", re.I)
+_SHORT_SUBJECT = 6  # words; a longer "and ..." is a question of its own
+# "Who replaced Park?": the next "he" is the one who did, named in the answer; but after
+# "Who is Nathan Law?" he is Nathan Law.
+_ASKS_WHO = re.compile(r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+[A-Z][^?]*\??\s*$)", re.I)
 
 
 def resolve_followup(
@@ -24,43 +37,111 @@ def resolve_followup(
     if not history:
         return question
     previous = history[-1].answer.resolved_question or history[-1].question
-    elliptical = _ELLIPSIS.match(question)
-    if elliptical:
-        return _swap_subject(previous, elliptical.group(1), is_person)
-    antecedent = _antecedent(history, is_person)
-    if antecedent and _PRONOUN.search(question) and not _names_person(question, is_person):
-        return _PRONOUN.sub(lambda m: _replace(m.group(1), antecedent), question, count=1)
+    subject = _elliptical_subject(question)
+    if subject:
+        return _people(_swap_subject(previous, subject, is_person), history, is_person)
+    resolved = _people(question, history, is_person)
+    if _stands_alone(resolved, is_person):
+        return resolved
+    return f"{resolved} {previous}"
+
+
+def moves_on(question: str) -> bool:
+    """Whether the follow-up asks past the previous answer ("next", "else", "afterwards")."""
+    return _NEXT.search(question) is not None
+
+
+def _elliptical_subject(question: str) -> str:
+    """'And his wife?' -> 'his wife'; '' when the question is not elliptical."""
+    match = _ELLIPSIS.match(question.strip())
+    if not match:
+        return ""
+    subject = match.group(1).strip(" ,")
+    words = subject.split()
+    if len(words) > _SHORT_SUBJECT or any(w.lower().strip(",") in WH_WORDS for w in words):
+        return ""
+    return subject
+
+
+def _stands_alone(question: str, is_person: Callable[[str], bool]) -> bool:
+    """It names what it asks about: content words beyond its wh-word, and no pronoun for a
+    thing from earlier in the conversation."""
     if not [t for t in content_terms(question) if t not in WH_WORDS]:
-        return f"{question} {previous}"
-    return question
+        return False
+    return _THING_PRONOUN.search(question) is None or _names_person(question, is_person)
 
 
-def _replace(pronoun: str, antecedent: str) -> str:
-    suffix = {**PRONOUNS, **PLURAL_PRONOUNS}.get(pronoun.lower(), "")
-    return antecedent + suffix
+def _people(question: str, history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
+    """He, his, she, her replaced by the person they stand for, when there is one."""
+    if _names_person(question, is_person) or not _PERSON_PRONOUN.search(question):
+        return question
+    antecedent = _antecedent(history, is_person)
+    if not antecedent:
+        return question
+    return _PERSON_PRONOUN.sub(
+        lambda m: antecedent + PRONOUNS[m.group(1).lower()], question, count=1
+    )
 
 
 def _names_person(question: str, is_person: Callable[[str], bool]) -> bool:
-    return any(is_person(name) for name in names(question))
+    return bool(_person_like(names(question), is_person))
 
 
 def _antecedent(history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
-    """The last person named: in the newest question first, then in its answer."""
+    """The last person named: in the newest question first (unless it asked "who"), then in
+    its answer."""
     for turn in reversed(history):
         asked = turn.answer.resolved_question or turn.question
-        people = [n for n in names(asked) if is_person(n)]
-        if people:
-            return people[0]
+        in_question = _person_like(names(asked), is_person)
+        if in_question and not _ASKS_WHO.match(asked):
+            return in_question
         for citation in turn.answer.citations:
-            people = [n for n in names(citation.text) if is_person(n) and n not in asked]
-            if people:
-                return people[0]
+            in_answer = _person_like([n for n in names(citation.text) if n not in asked], is_person)
+            if in_answer:
+                return in_answer
+        if in_question:
+            return in_question
     return ""
 
 
+def _person_like(candidates: list[str], is_person: Callable[[str], bool]) -> str:
+    """A name the article quotes as a person, else the first full name that is not an
+    organisation's ("Nathan Law"): news names many people it never quotes."""
+    quoted = [n for n in candidates if is_person(n)]
+    if quoted:
+        return quoted[0]
+    full = [n for n in candidates if len(n.split()) >= 2 and not looks_like_organisation(n)]
+    return full[0] if full else ""
+
+
 def _swap_subject(previous: str, subject: str, is_person: Callable[[str], bool]) -> str:
-    subject = subject.strip().rstrip("?")
-    old = [n for n in names(previous) if is_person(n)] or names(previous)
+    """The previous question about `subject` instead: a phrase of the same shape, an
+    ordinal, or a name of the same kind (person for person) is replaced."""
+    shaped = _same_shape(previous, subject)
+    if shaped:
+        return shaped
+    ordinal = _ORDINAL.search(subject)
+    if ordinal and _ORDINAL.search(previous):
+        return _ORDINAL.sub(subject, previous, count=1)
+    candidates = names(previous)
+    person = any(is_person(n) for n in names(subject)) or bool(_PERSON_PRONOUN.search(subject))
+    same_kind = [n for n in candidates if is_person(n) == person]
+    old = same_kind or candidates
     if old:
         return previous.replace(old[0], subject, 1)
     return f"{previous} {subject}"
+
+
+def _same_shape(previous: str, subject: str) -> str:
+    """'in the Belgium game' replaces 'in the Sweden game': the subject with its names as
+    wildcards, found in the previous question."""
+    subject_names = names(subject)
+    if not subject_names or subject.split()[0][:1].isupper():
+        return ""
+    pattern = re.escape(subject)
+    for name in subject_names:
+        pattern = pattern.replace(re.escape(name), r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)*", 1)
+    match = re.search(pattern, previous)
+    if not match:
+        return ""
+    return previous[: match.start()] + subject + previous[match.end() :]

@@ -22,7 +22,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from bot.guard import Guard, common_words, says_not_covered
 from bot.llm import TimedLLM
 from bot.prompts import render
-from bot.retrieval import Query, SentenceTable, compose_answer, make_query, score_sentences
+from bot.retrieval import Extractive, Query
+from bot.selector import Selector
 from bot.text import content_terms, term_set
 from bot.types import Answer, Claim, Turn
 
@@ -32,8 +33,11 @@ _ANSWER_SNIPPET = 300
 class LLMChain:
     """The pieces of the LLM path, bound to one index and one model."""
 
-    def __init__(self, index: Any, settings: Any, llm: BaseChatModel) -> None:
-        self.table = SentenceTable(index)
+    def __init__(
+        self, index: Any, settings: Any, llm: BaseChatModel, selector: Selector | None = None
+    ) -> None:
+        self.extractive = Extractive(index, settings, selector)
+        self.table = self.extractive.table
         self.settings = settings
         self.llm = TimedLLM(llm, settings.llm_timeout_seconds)
         self.is_common_word = common_words(self.table.text).__contains__
@@ -44,7 +48,7 @@ class LLMChain:
         question: str = inputs["question"]
         history: Sequence[Turn] = inputs.get("history", ())
         rewrite = self._rewrite(question, history) if history else ""
-        return make_query(self.table, question, history, rewrite, inputs.get("document"))
+        return self.extractive.condense(inputs, rewrite)
 
     def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
         transcript = "\n".join(
@@ -59,8 +63,7 @@ class LLMChain:
 
     def retrieve(self, query: Query) -> tuple[Query, Answer]:
         """The extractive answer, which decides whether and from what the LLM answers."""
-        scored = score_sentences(self.table, query, self.settings.top_paragraphs)
-        return query, compose_answer(self.table, query, scored, self.settings.max_citations)
+        return query, self.extractive.answer(query)
 
     def generate(self, step: tuple[Query, Answer]) -> Answer:
         query, extractive = step
@@ -129,8 +132,8 @@ def _fallback(extractive: Answer, claims: tuple[Claim, ...]) -> Answer:
 
 
 def build_llm_chain(
-    index: Any, settings: Any, llm: BaseChatModel
+    index: Any, settings: Any, llm: BaseChatModel, selector: Selector | None = None
 ) -> Runnable[dict[str, Any], Answer]:
-    chain = LLMChain(index, settings, llm)
+    chain = LLMChain(index, settings, llm, selector)
     steps = RunnableLambda(chain.condense) | RunnableLambda(chain.retrieve)
     return (steps | RunnableLambda(chain.generate)).with_config(run_name="articlebot-llm")

@@ -1,17 +1,17 @@
-"""The retrieval chain: condense -> retrieve paragraphs -> score sentences -> compose.
+"""The retrieval chain: condense -> select -> compose.
 
-Sentences are scored on dense similarity (their own vector and their paragraph's), on how
-much of the question's IDF-weighted vocabulary they cover (acronyms spelled out count), and on
-their neighbours (a sentence opening with "He" borrows the terms of the one before). A sentence
-must also hold the kind of thing asked for (a number for "how many", a date for "when"). The
-article answers only if the best sentence clears a calibrated bar; otherwise we refuse.
+1. condense: a follow-up is made standalone from the conversation (bot.followup).
+2. select:   candidate sentences from FAISS and BM25 get features (bot.features); the learned
+             selector (bot.selector) ranks them and says how likely the best one answers.
+3. compose:  the best sentence, cited verbatim with its answering phrase marked, or, when the
+             confidence is under the bar, an honest refusal with the closest passages.
+Questions about the article itself (headline, date, author) are answered from the lines
+with those roles, when the document has them.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,27 +19,22 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.followup import resolve_followup
-from bot.prompts import render
-from bot.text import (
-    SPEECH_VERBS,
-    QuestionType,
-    content_terms,
-    looks_like_organisation,
-    offers_answer,
-    question_type,
-    term_set,
+from bot.features import (
+    Candidates,
+    Question,
+    candidate_positions,
+    confidence_features,
+    rank_features,
 )
-from bot.types import Answer, Citation, Sentence, Turn
+from bot.followup import moves_on, resolve_followup
+from bot.prompts import render
+from bot.selector import Selector, load_selector
+from bot.spans import answer_span
+from bot.table import SentenceTable
+from bot.text import QuestionType, content_terms, question_type
+from bot.types import Answer, Citation, Turn
 
-# Calibrated by hand on the visible QA set and on held-out questions written for this project.
-DENSE_WEIGHT, PARAGRAPH_WEIGHT, COVERAGE_WEIGHT = 0.45, 0.15, 0.40
-ANSWER_THRESHOLD = 0.44
-UNKNOWN_PENALTY = 0.5
-BORROWED = 0.8
-SECOND_SENTENCE_RATIO = 0.95
-LEXICAL_CANDIDATES = 6
-_ANAPHOR = re.compile(r"^[\"'“‘]?(?:he|she|they|it|this|these|that|his|her|their|its)\b", re.I)
+CLOSEST_SHOWN = 2
 _META = {
     "title": re.compile(r"\b(?:headline|title)\b", re.I),
     "date": re.compile(
@@ -71,112 +66,26 @@ class Query:
     terms: tuple[str, ...]
     meta: str = ""
     document: int | None = None  # limit to this document of the index
+    exclude: frozenset[int] = frozenset()  # "what did he say next?": not these, again
 
 
 @dataclass(frozen=True)
-class Scored:
-    position: int
-    score: float
-    dense: float
-    coverage: float
-    typed: bool
+class Selection:
+    """The ranked candidates of a query and the confidence that the best one answers."""
 
+    query: Query
+    candidates: Candidates | None
+    scores: np.ndarray
+    confidence: float
 
-class SentenceTable:
-    """Per-index lookups computed once: terms, IDF, neighbours, person names. Positions
-    run over the sentences of every document, in order."""
-
-    def __init__(self, index: Any) -> None:
-        self.index = index
-        self.documents = index.documents
-        self.sentences: tuple[Sentence, ...] = tuple(s for d in self.documents for s in d.sentences)
-        self.document_of = [i for i, d in enumerate(self.documents) for _ in d.sentences]
-        self.document_by_sha = {d.sha256: i for i, d in enumerate(self.documents)}
-        self.terms = [term_set(s.text) for s in self.sentences]
-        self.positions = {s.id: i for i, s in enumerate(self.sentences)}
-        by_paragraph: dict[tuple[int, int], list[int]] = {}
-        for i, s in enumerate(self.sentences):
-            by_paragraph.setdefault((self.document_of[i], s.paragraph), []).append(i)
-        self.by_paragraph = by_paragraph
-        postings: dict[str, list[int]] = {}
-        for i, terms in enumerate(self.terms):
-            for term in terms:
-                postings.setdefault(term, []).append(i)
-        self.postings = postings
-        frequency = Counter({t: len(p) for t, p in postings.items()})
-        total = len(self.sentences)
-        self.idf = {t: math.log((total + 1) / (df + 0.5)) for t, df in frequency.items()}
-        self.unknown_idf = math.log((total + 1) / 0.5)
-        self.text = "\n\n".join(d.text for d in self.documents)
-        self._leaning = tuple(
-            i > 0 and self.document_of[i - 1] == self.document_of[i] and _needs_previous(s.text)
-            for i, s in enumerate(self.sentences)
-        )
-
-    def in_scope(self, position: int, query: Query) -> bool:
-        return query.document is None or self.document_of[position] == query.document
-
-    def is_person(self, name: str) -> bool:
-        """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
-        if looks_like_organisation(name):
-            return False
-        pattern = rf"{re.escape(name)}(?:,[^.,]{{0,80}},)?\s+(?:also\s+)?{SPEECH_VERBS}\b|{SPEECH_VERBS},?\s+{re.escape(name)}\b"
-        return re.search(pattern, self.text) is not None
-
-    def coverage(self, query_terms: Sequence[str], terms: frozenset[str]) -> float:
-        """IDF-weighted share of the question's terms that the article knows, found in `terms`.
-
-        Terms the article never uses can't tell its sentences apart, so they don't rank;
-        `unknown_share` weighs them for the decision to answer.
-        """
-        known = [t for t in query_terms if t in self.idf]
-        if not known:
-            return 0.0
-        return sum(self.idf[t] for t in known if t in terms) / sum(self.idf[t] for t in known)
-
-    def unknown_share(self, query_terms: Sequence[str]) -> float:
-        """IDF-weighted share of the question that the article never mentions."""
-        if not query_terms:
-            return 1.0
-        weights = {t: self.idf.get(t, self.unknown_idf) for t in query_terms}
-        return sum(w for t, w in weights.items() if t not in self.idf) / sum(weights.values())
-
-    def leans_on_previous(self, position: int) -> bool:
-        return self._leaning[position]
-
-    def context_coverage(self, query_terms: Sequence[str], position: int) -> float:
-        """Coverage of a sentence; one that leans on the previous borrows its terms at a
-        discount, so a self-contained sentence wins a tie."""
-        own = self.coverage(query_terms, self.terms[position])
-        if not self.leans_on_previous(position):
-            return own
-        joined = self.coverage(query_terms, self.terms[position] | self.terms[position - 1])
-        return own + BORROWED * (joined - own)
-
-
-def _needs_previous(text: str) -> bool:
-    """A sentence that needs the one before it: it opens with a pronoun, or it is a bare
-    quotation whose speaker was named just before. Fixed per sentence, so computed once."""
-    bare_quote = text[:1] in '"“' and not re.search(SPEECH_VERBS, text)
-    return bool(_ANAPHOR.match(text)) or bare_quote
-
-
-def build_chain(index: Any, settings: Any) -> Runnable[dict[str, Any], Answer]:
-    table = SentenceTable(index)
-
-    def condense(inputs: dict[str, Any]) -> Query:
-        history = inputs.get("history", ())
-        return make_query(table, inputs["question"], history, document=inputs.get("document"))
-
-    def retrieve(query: Query) -> tuple[Query, list[Scored]]:
-        return query, score_sentences(table, query, settings.top_paragraphs)
-
-    def compose(step: tuple[Query, list[Scored]]) -> Answer:
-        return compose_answer(table, *step, settings.max_citations)
-
-    return (
-        RunnableLambda(condense) | RunnableLambda(retrieve) | RunnableLambda(compose)
-    ).with_config(run_name="articlebot")
+    def ranked(self) -> list[tuple[int, float]]:
+        """Candidate positions, best first, each with the ranker's probability that it
+        holds the answer."""
+        if self.candidates is None:
+            return []
+        order = np.argsort(-self.scores, kind="stable")
+        probability = 1.0 / (1.0 + np.exp(-self.scores))
+        return [(self.candidates.positions[i], float(probability[i])) for i in order]
 
 
 def make_query(
@@ -190,129 +99,110 @@ def make_query(
     resolved = resolved or resolve_followup(question, history, table.is_person)
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
     terms = tuple(content_terms(resolved))
-    return Query(question, resolved, question_type(resolved), terms, meta, document)
+    exclude = _answered_before(table, history) if history and moves_on(question) else frozenset()
+    return Query(question, resolved, question_type(resolved), terms, meta, document, exclude)
 
 
-def compose_answer(table: SentenceTable, query: Query, scored: list[Scored], limit: int) -> Answer:
-    """The extractive answer: the sentences chosen from `scored`, or a refusal."""
-    return make_answer(table, query, choose(table, query, scored, limit), scored)
+def _answered_before(table: SentenceTable, history: Sequence[Turn]) -> frozenset[int]:
+    """The previous answer's sentences and those before them in the same paragraph: a
+    question that moves on ("next", "else") is answered past them."""
+    excluded: set[int] = set()
+    for citation in history[-1].answer.citations:
+        position = table.positions.get(citation.sentence_id)
+        while position is not None and position >= 0:
+            excluded.add(position)
+            if position == 0 or not table.same_paragraph(position - 1, position):
+                break
+            position -= 1
+    return frozenset(excluded)
 
 
-def score_sentences(table: SentenceTable, query: Query, top_paragraphs: int) -> list[Scored]:
-    """Candidates from the top paragraphs (dense) and the best lexical matches, best first."""
-    index = table.index
-    vector = index.encoder.encode([query.resolved])[0]
-    paragraph_score = _paragraph_scores(table, query, vector, top_paragraphs)
-    candidates = {i for p in paragraph_score for i in table.by_paragraph.get(p, [])}
-    sharing = {
-        i for term in query.terms for i in table.postings.get(term, ()) if table.in_scope(i, query)
-    }
-    lexical = sorted(sharing, key=lambda i: (-table.coverage(query.terms, table.terms[i]), i))[
-        :LEXICAL_CANDIDATES
-    ]
-    candidates.update(lexical)
-    positions = sorted(candidates)
-    vectors = table.index.sentence_vectors
-    dense = vectors[positions] @ vector
-    scored = []
-    for position, similarity in zip(positions, dense, strict=True):
-        sentence = table.sentences[position]
-        if table.leans_on_previous(position):
-            joined = vectors[position] + vectors[position - 1]
-            borrowed = BORROWED * float(joined @ vector) / float(np.linalg.norm(joined))
-            similarity = max(similarity, borrowed)
-        coverage = table.context_coverage(query.terms, position)
-        key = (table.document_of[position], sentence.paragraph)
-        paragraph = paragraph_score.get(key, float(similarity))
-        score = (
-            DENSE_WEIGHT * float(similarity)
-            + PARAGRAPH_WEIGHT * paragraph
-            + COVERAGE_WEIGHT * coverage
-        )
-        typed = offers_answer(query.kind, _with_context(table, position), query.resolved)
-        scored.append(Scored(position, score, float(similarity), coverage, typed))
-    return sorted(scored, key=lambda s: s.score, reverse=True)
+def select(
+    table: SentenceTable, selector: Selector, query: Query, exclude: frozenset[int] = frozenset()
+) -> Selection:
+    """Rank the candidates of `query` (without the `exclude`d positions) and rate the best."""
+    encoding = table.index.encoder.encode_tokens(query.resolved)
+    question = Question(query.resolved, query.kind, query.terms, encoding, query.document)
+    positions = candidate_positions(table, question, exclude | query.exclude)
+    if not positions:
+        return Selection(query, None, np.zeros(0), 0.0)
+    candidates = rank_features(table, question, positions)
+    scores = selector.rank(candidates.features)
+    confidence = selector.confidence(confidence_features(table, question, candidates, scores))
+    return Selection(query, candidates, scores, confidence)
 
 
-def _paragraph_scores(
-    table: SentenceTable, query: Query, vector: np.ndarray, top_paragraphs: int
-) -> dict[tuple[int, int], float]:
-    """The best paragraphs by dense similarity, keyed by (document, paragraph)."""
-    store = table.index.store
-    k = top_paragraphs if query.document is None else len(store)
-    scores: dict[tuple[int, int], float] = {}
-    for doc, score in store.similarity_search_with_score_by_vector(vector, k=k):
-        document = table.document_by_sha.get(doc.metadata.get("sha", ""), 0)
-        if query.document is None or document == query.document:
-            scores[(document, doc.metadata["paragraph"])] = score
-        if len(scores) >= top_paragraphs:
-            break
-    return scores
-
-
-def _with_context(table: SentenceTable, position: int) -> str:
-    sentence = table.sentences[position]
-    if table.leans_on_previous(position):
-        return table.sentences[position - 1].text + " " + sentence.text
-    return sentence.text
-
-
-def choose(table: SentenceTable, query: Query, scored: list[Scored], limit: int) -> list[int]:
-    """The positions to cite, in article order; empty when the article does not answer."""
-    if query.meta:
-        roles = _META_ROLES[query.meta]
-        return [
-            i for i, s in enumerate(table.sentences) if s.role in roles and table.in_scope(i, query)
-        ][:limit]
-    typed = [s for s in scored if s.typed]
-    if not typed or confidence(table, query, typed[0]) < ANSWER_THRESHOLD:
-        return []
-    best = typed[0]
-    chosen = [best.position]
-    if _ANAPHOR.match(table.sentences[best.position].text) and query.kind.kind in (
-        "person",
-        "open",
-    ):
-        previous = best.position - 1
-        if (
-            previous >= 0
-            and table.document_of[previous] == table.document_of[best.position]
-            and table.sentences[previous].paragraph == table.sentences[best.position].paragraph
-        ):
-            chosen.insert(0, previous)
-    for other in typed[1:]:
-        if len(chosen) >= limit or other.score < SECOND_SENTENCE_RATIO * best.score:
-            break
-        if other.position not in chosen and abs(other.position - best.position) > 1:
-            chosen.append(other.position)
-    return sorted(chosen)
-
-
-def confidence(table: SentenceTable, query: Query, best: Scored) -> float:
-    """How sure we are that the best sentence answers: its score, less what the article lacks."""
-    return best.score * (1.0 - UNKNOWN_PENALTY * table.unknown_share(query.terms))
-
-
-def make_answer(
-    table: SentenceTable, query: Query, chosen: list[int], scored: list[Scored]
-) -> Answer:
-    scores = {s.position: s.score for s in scored}
-    if not chosen:
+def compose_answer(table: SentenceTable, selection: Selection, min_confidence: float) -> Answer:
+    """The extractive answer: the best sentence when the confidence clears the bar (or the
+    lines a question about the article itself asks for), else a refusal."""
+    query = selection.query
+    meta = _meta_positions(table, query)
+    if meta:
+        return _answer(table, query, [(position, 1.0) for position in meta], 1.0)
+    ranked = selection.ranked()
+    if not ranked or selection.confidence < min_confidence:
         closest = tuple(
-            _citation(table, s.position, n, s.score) for n, s in enumerate(scored[:2], start=1)
+            _citation(table, query, position, n, score, with_span=False)
+            for n, (position, score) in enumerate(ranked[:CLOSEST_SHOWN], start=1)
         )
-        return Answer(query.question, render("refusal"), False, (), query.resolved, closest)
+        text = render("refusal")
+        return Answer(
+            query.question,
+            text,
+            False,
+            (),
+            query.resolved,
+            closest,
+            confidence=selection.confidence,
+        )
+    return _answer(table, query, _with_antecedent(table, query, ranked[0]), selection.confidence)
+
+
+def _with_antecedent(
+    table: SentenceTable, query: Query, best: tuple[int, float]
+) -> list[tuple[int, float]]:
+    """A sentence that opens "He told ..." answers "who?" only with the one before it,
+    which names him: both are cited."""
+    position, score = best
+    if query.kind.kind in ("person", "name") and table.leans_on_previous(position):
+        return [(position - 1, score), best]
+    return [best]
+
+
+def _meta_positions(table: SentenceTable, query: Query) -> list[int]:
+    """Lines with the role a question about the article asks for; none when the document
+    has no such line, and the question goes the ordinary way."""
+    if not query.meta:
+        return []
+    roles = _META_ROLES[query.meta]
+    return [
+        i
+        for i, s in enumerate(table.sentences)
+        if s.role in roles and table.in_scope(i, query.document)
+    ][:3]
+
+
+def _answer(
+    table: SentenceTable, query: Query, chosen: list[tuple[int, float]], confidence: float
+) -> Answer:
     citations = tuple(
-        _citation(table, position, n, scores.get(position, 1.0))
-        for n, position in enumerate(chosen, start=1)
+        _citation(table, query, position, n, score, with_span=True)
+        for n, (position, score) in enumerate(chosen, start=1)
     )
     text = " ".join(f"{c.text} [{c.n}]" for c in citations)
-    return Answer(query.question, text, True, citations, query.resolved)
+    return Answer(query.question, text, True, citations, query.resolved, confidence=confidence)
 
 
-def _citation(table: SentenceTable, position: int, n: int, score: float) -> Citation:
+def _citation(
+    table: SentenceTable, query: Query, position: int, n: int, score: float, *, with_span: bool
+) -> Citation:
     sentence = table.sentences[position]
     document = table.documents[table.document_of[position]]
+    span = (
+        answer_span(query.kind, sentence.text, query.resolved, table.is_person)
+        if with_span
+        else None
+    )
     return Citation(
         n,
         document.source,
@@ -322,4 +212,34 @@ def _citation(table: SentenceTable, position: int, n: int, score: float) -> Cita
         score,
         sentence.id,
         document.title,
+        span,
+    )
+
+
+class Extractive:
+    """The extractive path bound to one index: the LLM path builds on it too."""
+
+    def __init__(self, index: Any, settings: Any, selector: Selector | None = None) -> None:
+        self.table = SentenceTable(index)
+        self.selector = selector or load_selector()
+        bar = settings.min_confidence
+        self.min_confidence: float = self.selector.threshold if bar is None else bar
+
+    def condense(self, inputs: dict[str, Any], resolved: str = "") -> Query:
+        history = inputs.get("history", ())
+        question = inputs["question"]
+        return make_query(self.table, question, history, resolved, inputs.get("document"))
+
+    def answer(self, query: Query) -> Answer:
+        return compose_answer(
+            self.table, select(self.table, self.selector, query), self.min_confidence
+        )
+
+
+def build_chain(
+    index: Any, settings: Any, selector: Selector | None = None
+) -> Runnable[dict[str, Any], Answer]:
+    extractive = Extractive(index, settings, selector)
+    return (RunnableLambda(extractive.condense) | RunnableLambda(extractive.answer)).with_config(
+        run_name="articlebot"
     )

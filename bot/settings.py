@@ -24,6 +24,8 @@ class Settings:
     max_question_chars: int = 1000
     top_paragraphs: int = 4
     max_citations: int = 3
+    # the confidence an answer needs; None: the bar the selector was trained with
+    min_confidence: float | None = None
     history_turns: int = 6
     # Telegram
     telegram_token: str = field(default="", repr=False)
@@ -65,6 +67,10 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):
         from_env["article"] = Path(env["ARTICLEBOT_ARTICLE"])
+    if env.get("ARTICLEBOT_MIN_CONFIDENCE", "").strip():
+        from_env["min_confidence"] = parse_share(
+            env["ARTICLEBOT_MIN_CONFIDENCE"], "ARTICLEBOT_MIN_CONFIDENCE"
+        )
     from_env |= _telegram_env(env) | _llm_env(env)
     return Settings().with_overrides(**from_env).with_overrides(**flags)
 
@@ -139,6 +145,17 @@ def read_token_file(path: Path) -> str:
     if not token:
         raise ConfigError(f"The token file {path} is empty.")
     return token
+
+
+def parse_share(text: str, name: str) -> float:
+    """A number from 0 to 1, or a one-line error naming the setting."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be a number from 0 to 1, not {text!r}.")
+    return value
 
 
 def parse_positive(text: str, name: str) -> float:

@@ -28,8 +28,10 @@ _ORGANISATION = re.compile(
     r"Company|Corporation|University|Bank|Office|News|Times|Post)\b"
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*(?:['’][A-Za-z]+)?")
-_CAPITALISED_RUN = re.compile(
-    r"\b[A-Z][A-Za-z\-]*(?:['’]s)?(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*[A-Z][A-Za-z\-]*)*"
+# letters of any alphabet after the capital, so "Solimões" is one name
+CAPITALISED_RUN = re.compile(
+    r"\b[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*(?:['’]s)?"
+    r"(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*)*"
 )
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
@@ -43,24 +45,38 @@ _MONTHS = (
 )
 _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|{_WEEKDAYS}|(?:1[89]|20)\d\d|"
+    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|{_WEEKDAYS}|1\d{{3}}s?|20\d\ds?|"
+    r"(?:early|mid|late)[- ](?:1\d|20)\d0s|\d{1,2}(?:st|nd|rd|th) century|"
     r"yesterday|today|tomorrow|tonight|\d{1,2}[:.]\d\d\s*(?:am|pm|a\.m\.|p\.m\.)?|"
     r"last (?:week|month|year)|next (?:week|month|year)|this (?:week|month|year))\b",
     re.I,
 )
 _AGE = re.compile(
-    r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b|, \d{1,3},", re.I
+    rf"\b(?:\d{{1,3}}|{_NUMBER_WORDS})[- ](?:year|month|week|day)s?[- ]old\b|\baged? \d{{1,3}}\b|"
+    r"\bage of \d{1,3}\b|, \d{1,3},",
+    re.I,
 )
 _MEASURE = re.compile(
-    r"\b\d[\d,.]*\s*(?:%|percent|per cent|m|km|cm|mm|metres?|meters?|feet|foot|ft|inch(?:es)?|"
-    r"miles?|kg|kilograms?|tons?|tonnes?|pounds?|lbs?|litres?|liters?|gallons?|degrees?|"
-    r"storeys?|stories|floors?|hectares?|acres?)\b",
+    rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS})\s*(?:%|percent|per cent|m|km|cm|mm|metres?|meters?|feet|"
+    r"foot|ft|inch(?:es)?|miles?|kg|kilograms?|tons?|tonnes?|pounds?|lbs?|litres?|liters?|"
+    r"gallons?|degrees?|storeys?|stories|floors?|hectares?|acres?|seconds?|minutes?|hours?|"
+    r"days?|weeks?|months?|years?|decades?|centuries)\b",
     re.I,
 )
 _MONEY = re.compile(
-    r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars?|euros?|pounds?|yuan|rubles?|lira)\b", re.I
+    r"(?:US|A|C|HK)?[$€£¥]\s?\d[\d,.]*(?:\s*(?:million|billion|trillion|thousand|m|bn|k)\b)?|"
+    r"\b\d[\d,.]*\s*(?:(?:million|billion|thousand)\s+)?(?:dollars?|euros?|pounds?|yuan|rubles?|lira)\b",
+    re.I,
 )
 _LOCATIVE = re.compile(r"\b(?:in|at|on|from|near|inside|outside|across|to)\s+(?:the\s+)?[A-Z]")
+# what an answer of each kind looks like in a sentence
+ANSWER_PATTERNS = {
+    "number": _NUMBER,
+    "age": _AGE,
+    "measure": _MEASURE,
+    "money": _MONEY,
+    "date": _DATE,
+}
 
 
 def stem(word: str) -> str:
@@ -93,15 +109,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def content_terms(text: str) -> list[str]:
-    """Stems of the words that carry meaning, in order, without repeats."""
-    seen: dict[str, None] = {}
+def content_terms(text: str, unique: bool = True) -> list[str]:
+    """Stems of the words that carry meaning, in order (without repeats, if `unique`)."""
+    terms = []
     for word in words(text):
-        if word.lower().replace("’", "'") not in STOPWORDS and not _is_acronym(word):
-            seen.setdefault(stem(word), None)
-        elif _is_acronym(word):
-            seen.setdefault("acr:" + word.lower(), None)
-    return list(seen)
+        if _is_acronym(word):
+            terms.append("acr:" + word.lower())
+        elif word.lower().replace("’", "'") not in STOPWORDS:
+            terms.append(stem(word))
+    return list(dict.fromkeys(terms)) if unique else terms
 
 
 def term_set(text: str) -> frozenset[str]:
@@ -124,7 +140,7 @@ def names(text: str) -> list[str]:
     """Runs of capitalised words ('John Kerry', 'Syrian National Coalition'), less a leading
     'The' or 'Who' and runs made only of such words."""
     runs = []
-    for match in _CAPITALISED_RUN.finditer(text):
+    for match in CAPITALISED_RUN.finditer(text):
         run = re.sub(r"['’]s$", "", match.group(0))
         leading = run.split()[0].lower()
         if leading in STOPWORDS or leading in WH_WORDS:
@@ -138,11 +154,28 @@ def looks_like_organisation(name: str) -> bool:
     return bool(_ORGANISATION.search(name))
 
 
+KINDS = ("number", "age", "measure", "money", "date", "person", "place", "name", "open")
+# "which hospital ...?": things known by a proper name, so the answer must name one
+_NAMEABLE = (
+    r"hospital|school|university|college|company|firm|newspaper|paper|journal|magazine|"
+    r"station|network|channel|airline|team|club|party|organi[sz]ation|agency|ministry|court|"
+    r"stadium|museum|church|bank|brand|book|film|movie|song|award|prize|ship|spacecraft|"
+    r"shuttle|orbiter|law|act|bill|treaty|group|camp|constituency|district"
+)
+# "which official ...?": a person, named or described
+_PERSON_NOUNS = (
+    r"official|person|man|woman|president|minister|secretary|leader|politician|player|coach|"
+    r"officer|spokes(?:man|woman|person)|author|scientist|researcher|senator|governor|mayor|"
+    r"judge|lawyer|barrister|prosecutor|doctor|member|candidate|executive|founder|ambassador|"
+    r"student|teacher|director|chief|head|commander|pilot|astronaut|referee|captain"
+)
+
+
 @dataclass(frozen=True)
 class QuestionType:
     """What kind of answer a question wants, so a sentence lacking one can't answer it."""
 
-    kind: str  # number, age, measure, money, date, person, place, or open
+    kind: str  # one of KINDS
     focus: str = ""  # for "how many X": the stem of X
 
 
@@ -158,7 +191,11 @@ def question_type(question: str) -> QuestionType:
         return QuestionType("age")
     if re.search(r"\bhow (?:tall|high|long|far|big|large|wide|deep|heavy|fast)\b", q):
         return QuestionType("measure")
-    if re.search(r"\bhow much (?:money|did|does|do|is|was|will)\b|\bcost\b|\bprice\b", q):
+    if re.search(
+        r"\bhow much (?:money|cash)\b|\bcost\b|\bprice\b|\bhow much\b.*\b(?:spen[dt]|pa(?:y|id)|"
+        r"raised?|earn(?:ed)?|worth|fund(?:ing)?|budget|salary|fined?)\b",
+        q,
+    ):
         return QuestionType("money")
     if re.search(r"\bhow many\b|\bhow much\b|\bwhat (?:number|percentage)\b", q):
         match = _HOW_MANY.search(question)
@@ -169,10 +206,15 @@ def question_type(question: str) -> QuestionType:
         q,
     ):
         return QuestionType("date")
-    if re.search(r"^\s*(?:who|whom|whose)\b|\bby whom\b", q):
+    if re.search(
+        rf"^\s*(?:who|whom|whose)\b|\bby whom\b|\b(?:which|what) (?:\w+ )?(?:{_PERSON_NOUNS})s?\b",
+        q,
+    ):
         return QuestionType("person")
     if re.search(r"^\s*where\b|\bwhich (?:city|country|place|town|province|region)\b", q):
         return QuestionType("place")
+    if re.search(rf"\bname of\b|\bnamed?\b.*\?$|\bcalled\?$|\b(?:which|what) (?:{_NAMEABLE})\b", q):
+        return QuestionType("name")
     return QuestionType("open")
 
 
@@ -195,5 +237,7 @@ def offers_answer(kind: QuestionType, sentence: str, question: str) -> bool:
     new_names = [n for n in names(sentence) if not {stem(w) for w in n.split()} <= asked]
     if kind.kind == "place":
         return bool(new_names) or bool(_LOCATIVE.search(sentence))
+    if kind.kind == "name":
+        return bool(new_names)
     role_words = r"\b(?:official|officials|minister|secretary|spokesman|spokeswoman|president|head|leader|chief|sources|media|police|ministry|government|activists|rebels|witnesses)\b"
     return bool(new_names) or bool(re.search(role_words, sentence, re.I))

@@ -1,4 +1,4 @@
-from bot.followup import resolve_followup
+from bot.followup import moves_on, resolve_followup
 from bot.types import Answer, Citation, Turn
 
 PEOPLE = {"Ashton Carter", "Carter", "Kerry", "John Kerry", "Lavrov", "Khoja"}
@@ -64,4 +64,62 @@ def test_chains_use_the_resolved_question() -> None:
     assert (
         resolve_followup("When did he speak?", history, is_person)
         == "When did Ashton Carter speak?"
+    )
+
+
+def test_what_about_swaps_a_name_of_the_same_kind() -> None:
+    history = [turn("What did Twitter offer Kerry?")]
+    assert resolve_followup("What about Facebook?", history, is_person) == (
+        "What did Facebook offer Kerry?"
+    )
+
+
+def test_and_with_a_pronoun_swaps_then_resolves_it() -> None:
+    history = [turn("How old is Kerry?")]
+    assert resolve_followup("And his wife?", history, is_person) == "How old is Kerry's wife?"
+
+
+def test_an_ordinal_replaces_an_ordinal() -> None:
+    history = [turn("Which country came second in the competition?")]
+    assert resolve_followup("And third?", history, is_person) == (
+        "Which country came third in the competition?"
+    )
+
+
+def test_a_phrase_of_the_same_shape_is_replaced() -> None:
+    history = [turn("Who was Man of the Match in the Sweden game?")]
+    assert resolve_followup("What about in the Belgium game?", history, is_person) == (
+        "Who was Man of the Match in the Belgium game?"
+    )
+
+
+def test_a_long_and_question_is_not_elliptical() -> None:
+    history = [turn("Where will next year's competition be held?")]
+    got = resolve_followup("And after that, how often will it move?", history, is_person)
+    assert got.startswith("And after that, how often will it move?")
+    assert got.endswith("Where will next year's competition be held?")
+
+
+def test_a_thing_pronoun_carries_the_previous_question_along() -> None:
+    history = [turn("Where will Space Shuttle Endeavour go after it retires?")]
+    got = resolve_followup("When does it launch?", history, is_person)
+    assert got == "When does it launch? Where will Space Shuttle Endeavour go after it retires?"
+
+
+def test_moving_on_is_recognised() -> None:
+    assert moves_on("What did he say next?") and moves_on("Who else was elected?")
+    assert not moves_on("What did he say?")
+
+
+def test_after_a_who_question_he_is_the_one_the_answer_names() -> None:
+    history = [turn("Who replaced Carter?", "Khoja, the head of the coalition, said so.")]
+    assert resolve_followup("What did he do later?", history, is_person) == (
+        "What did Khoja do later?"
+    )
+
+
+def test_after_who_is_he_is_the_one_asked_about() -> None:
+    history = [turn("Who is Nathan Law?", "Demosisto's Nathan Law earned a surprise victory.")]
+    assert resolve_followup("How many votes did he get?", history, is_person) == (
+        "How many votes did Nathan Law get?"
     )

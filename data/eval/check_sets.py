@@ -219,16 +219,16 @@ def main():
     c = Checker(show_overlap=show)
     summary = []
     for doc in manifest["documents"]:
-        src = doc["source"] if os.path.isabs(doc["source"]) else os.path.join(ROOT, doc["source"])
+        src = os.path.normpath(os.path.join(HERE, doc["source"]))  # paths are relative to the manifest
         text = load_text(src)
         sents = sentences_of(text)
         if show:
             print(f"== {doc['name']}")
         if doc["kind"] == "news":
-            n_a, n_u = c.check_qa(os.path.join(ROOT, doc["qa"]), text, sents, minimum=(12, 6))
-            n_f = c.check_chat(os.path.join(ROOT, doc["chat"]), text, sents, minimum=3)
+            n_a, n_u = c.check_qa(os.path.join(HERE, doc["qa"]), text, sents, minimum=(12, 6))
+            n_f = c.check_chat(os.path.join(HERE, doc["chat"]), text, sents, minimum=3)
         else:
-            n_a, n_u = c.check_qa(os.path.join(ROOT, doc["qa"]), text, sents, exact=(8, 2))
+            n_a, n_u = c.check_qa(os.path.join(HERE, doc["qa"]), text, sents, exact=(8, 2))
             n_f = 0
         summary.append(f"{doc['name']:32s} answerable {n_a:3d}  unanswerable {n_u:3d}  chats {n_f:2d}")
     print("\n".join(summary))

@@ -1,0 +1,330 @@
+"""What the learned selector sees: candidate sentences for a question and their features.
+
+Candidates come from FAISS (the sentences of the best paragraphs) and from lexical matches
+(BM25). Each gets dense, token-level (MaxSim), lexical, answer-type and neighbourhood
+features; the question as a whole gets the features that say whether the best candidate
+answers it at all. The names here are the columns of the trained parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.embeddings import TokenEncoding
+from bot.spans import candidate_spans, nearness
+from bot.table import SentenceTable
+from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer
+
+TOP_PARAGRAPHS = 8
+LEXICAL_CANDIDATES = 10
+_OTHER_ROLES = ("dateline", "credit", "caption", "standfirst")
+_WORD_AT = re.compile(r"\w+")
+
+RANK_FEATURES = (
+    "maxsim",
+    "maxsim_idf",
+    "maxsim_idf_gap",
+    "maxsim_gap",
+    "reverse_maxsim",
+    "dense",
+    "dense_gap",
+    "paragraph_dense",
+    "paragraph_dense_gap",
+    "coverage",
+    "coverage_gap",
+    "bm25_share",
+    "previous_maxsim",
+    "next_maxsim",
+    "paragraph_maxsim",
+    "typed",
+    *(f"typed_{kind}" for kind in KINDS),
+    "answer_near",
+    "log_tokens",
+    "role_title",
+    "role_heading",
+    "role_other",
+    "position",
+    "leans",
+)
+CONFIDENCE_FEATURES = (
+    "top_score",
+    "score_gap",
+    "top_maxsim_idf",
+    "top_coverage",
+    "top_dense",
+    "unknown_share",
+    "weakest_token",
+    "weak_tokens",
+    "weakest_token_anywhere",
+    "top_typed",
+    "any_typed",
+    "top_answer_near",
+    "log_terms",
+    *(f"kind_{kind}" for kind in KINDS),
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question as the selector needs it: its analysis and its encoding."""
+
+    text: str
+    kind: QuestionType
+    terms: tuple[str, ...]
+    encoding: TokenEncoding
+    document: int | None = None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate positions, their feature rows, and for each the best similarity of every
+    content token of the question within it (the confidence features read these)."""
+
+    positions: tuple[int, ...]
+    features: np.ndarray
+    token_best: np.ndarray
+    token_weights: np.ndarray
+
+
+def candidate_positions(
+    table: SentenceTable, question: Question, exclude: frozenset[int] = frozenset()
+) -> list[int]:
+    """Sentences of the top paragraphs by dense similarity, plus the best BM25 matches.
+    `exclude` lets training ask a question of an article that lacks its answer."""
+    positions: set[int] = set()
+    for document, paragraph in _top_paragraphs(table, question):
+        positions.update(table.by_paragraph.get((document, paragraph), ()))
+    lexical = table.lexical_matches(question.terms, question.document)
+    if lexical:
+        bm25 = table.bm25(question.terms, lexical)
+        best = np.argsort(-bm25, kind="stable")[:LEXICAL_CANDIDATES]
+        positions.update(lexical[i] for i in best if bm25[i] > 0)
+    return sorted(positions - exclude)
+
+
+def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:
+    store = table.index.store
+    k = TOP_PARAGRAPHS if question.document is None else len(store)
+    found: list[tuple[int, int]] = []
+    hits = store.similarity_search_with_score_by_vector(question.encoding.vector, k=k)
+    for doc, _score in hits:
+        document = table.document_by_sha.get(doc.metadata.get("sha", ""), 0)
+        if question.document is None or document == question.document:
+            found.append((document, int(doc.metadata["paragraph"])))
+        if len(found) >= TOP_PARAGRAPHS:
+            break
+    return found
+
+
+def content_tokens(encoding: TokenEncoding, text: str) -> np.ndarray:
+    """Which of the question's tokens carry meaning: not punctuation, stopwords or wh-words."""
+    keep = np.zeros(len(encoding.ids), dtype=bool)
+    for row, (start, _end) in enumerate(encoding.spans):
+        word = _word_at(text, int(start)).lower()
+        keep[row] = bool(word) and word not in STOPWORDS and word not in WH_WORDS
+    return keep if keep.any() else np.ones(len(encoding.ids), dtype=bool)
+
+
+def _word_at(text: str, offset: int) -> str:
+    start = offset
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    match = _WORD_AT.match(text, start)
+    return match.group(0) if match else ""
+
+
+def rank_features(table: SentenceTable, question: Question, positions: Sequence[int]) -> Candidates:
+    """The feature rows of the candidates, in RANK_FEATURES order."""
+    keep = content_tokens(question.encoding, question.text)
+    query_tokens = question.encoding.tokens[keep]
+    weights = table.token_weights(question.encoding.ids[keep])
+    weights = weights / max(float(weights.sum()), 1e-9)
+    around = sorted(
+        {n for p in positions for n in (p - 1, p, p + 1) if 0 <= n < len(table.sentences)}
+    )
+    best, reverse = _token_matches(table, around, query_tokens)
+    row_of = {p: i for i, p in enumerate(around)}
+    rows = [row_of[p] for p in positions]
+    maxsim_idf_all = best @ weights
+    columns = _similarity_columns(table, question, positions, best[rows], reverse[rows], weights)
+    columns |= _context_columns(table, positions, maxsim_idf_all, row_of)
+    columns |= _lexical_columns(table, question, positions)
+    columns |= _shape_columns(table, question, positions)
+    for name in ("maxsim_idf", "maxsim", "dense", "paragraph_dense", "coverage"):
+        columns[f"{name}_gap"] = columns[name] - columns[name].max(initial=0.0)
+    features = np.stack([columns[name] for name in RANK_FEATURES], axis=1)
+    return Candidates(tuple(positions), features, best[rows], weights)
+
+
+def _token_matches(
+    table: SentenceTable, positions: Sequence[int], query_tokens: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each position: the best similarity of each question token among the sentence's
+    tokens (n, q), and the mean over its tokens of their best match in the question."""
+    offsets = table.index.token_offsets
+    spans = [(int(offsets[p]), int(offsets[p + 1])) for p in positions]
+    rows = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, int)
+    tokens = np.asarray(table.index.tokens[rows], dtype=np.float32)
+    similarity = tokens @ query_tokens.T
+    starts = np.cumsum([0] + [b - a for a, b in spans[:-1]]).astype(np.int64)
+    counts = np.array([b - a for a, b in spans])
+    if len(similarity) == 0 or (counts == 0).any():
+        return _token_matches_slowly(similarity, counts, len(query_tokens))
+    best = np.maximum.reduceat(similarity, starts, axis=0)
+    reverse = np.add.reduceat(similarity.max(axis=1), starts) / counts
+    return best, reverse
+
+
+def _token_matches_slowly(
+    similarity: np.ndarray, counts: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same, tolerating sentences without tokens (they match nothing)."""
+    best = np.zeros((len(counts), width))
+    reverse = np.zeros(len(counts))
+    at = 0
+    for i, count in enumerate(counts):
+        if count:
+            block = similarity[at : at + count]
+            best[i], reverse[i] = block.max(axis=0), block.max(axis=1).mean()
+        at += count
+    return best, reverse
+
+
+def _similarity_columns(
+    table: SentenceTable,
+    question: Question,
+    positions: Sequence[int],
+    best: np.ndarray,
+    reverse: np.ndarray,
+    weights: np.ndarray,
+) -> dict[str, np.ndarray]:
+    index, vector = table.index, question.encoding.vector
+    paragraph_rows = [_paragraph_row(table, p) for p in positions]
+    return {
+        "maxsim": best.mean(axis=1),
+        "maxsim_idf": best @ weights,
+        "reverse_maxsim": reverse,
+        "dense": index.sentence_vectors[list(positions)] @ vector,
+        "paragraph_dense": index.paragraph_vectors[paragraph_rows] @ vector,
+    }
+
+
+def _paragraph_row(table: SentenceTable, position: int) -> int:
+    document = table.document_of[position]
+    return sum(table.paragraph_count[:document]) + table.sentences[position].paragraph - 1
+
+
+def _context_columns(
+    table: SentenceTable,
+    positions: Sequence[int],
+    maxsim_idf: np.ndarray,
+    row_of: dict[int, int],
+) -> dict[str, np.ndarray]:
+    """How well the neighbours match: an answer often sits next to the question's words."""
+
+    def neighbour(position: int, step: int) -> float:
+        other = position + step
+        if other not in row_of or not table.same_paragraph(position, other):
+            return 0.0
+        return float(maxsim_idf[row_of[other]])
+
+    paragraph_best: dict[tuple[int, int], float] = {}
+    for p, row in row_of.items():
+        key = (table.document_of[p], table.sentences[p].paragraph)
+        paragraph_best[key] = max(paragraph_best.get(key, 0.0), float(maxsim_idf[row]))
+    return {
+        "previous_maxsim": np.array([neighbour(p, -1) for p in positions]),
+        "next_maxsim": np.array([neighbour(p, 1) for p in positions]),
+        "paragraph_maxsim": np.array(
+            [
+                paragraph_best[(table.document_of[p], table.sentences[p].paragraph)]
+                for p in positions
+            ]
+        ),
+    }
+
+
+def _lexical_columns(
+    table: SentenceTable, question: Question, positions: Sequence[int]
+) -> dict[str, np.ndarray]:
+    bm25 = table.bm25(question.terms, positions)
+    return {
+        "coverage": np.array([table.coverage(question.terms, p) for p in positions]),
+        "bm25_share": bm25 / max(float(bm25.max(initial=0.0)), 1e-9),
+    }
+
+
+def _shape_columns(
+    table: SentenceTable, question: Question, positions: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """Answer type, length, role and place in the document."""
+    typed = np.array(
+        [
+            float(offers_answer(question.kind, _with_context(table, p), question.text))
+            for p in positions
+        ]
+    )
+    roles = [table.sentences[p].role for p in positions]
+    offsets = table.index.token_offsets
+    columns = {
+        "typed": typed,
+        "log_tokens": np.log1p([float(offsets[p + 1] - offsets[p]) for p in positions]),
+        "role_title": np.array([r == "title" for r in roles], dtype=float),
+        "role_heading": np.array([r == "heading" for r in roles], dtype=float),
+        "role_other": np.array([r in _OTHER_ROLES for r in roles], dtype=float),
+        "position": np.array([table.relative_position(p) for p in positions]),
+        "leans": np.array([table.leans_on_previous(p) for p in positions], dtype=float),
+    }
+    for kind in KINDS:
+        columns[f"typed_{kind}"] = typed * (question.kind.kind == kind)
+    columns["answer_near"] = np.array([_answer_near(table, question, p) for p in positions])
+    return columns
+
+
+def _answer_near(table: SentenceTable, question: Question, position: int) -> float:
+    """How close the nearest phrase of the wanted kind sits to the question's words."""
+    text = table.sentences[position].text
+    spans = candidate_spans(question.kind, text, question.text, table.is_person)
+    return max((nearness(text, span, question.text) for span in spans), default=0.0)
+
+
+def _with_context(table: SentenceTable, position: int) -> str:
+    sentence = table.sentences[position]
+    if table.leans_on_previous(position):
+        return table.sentences[position - 1].text + " " + sentence.text
+    return sentence.text
+
+
+def confidence_features(
+    table: SentenceTable, question: Question, candidates: Candidates, scores: np.ndarray
+) -> np.ndarray:
+    """The question's row in CONFIDENCE_FEATURES order, about its best-scored candidate."""
+    order = np.argsort(-scores, kind="stable")
+    top = int(order[0])
+    column = {name: i for i, name in enumerate(RANK_FEATURES)}
+    row = candidates.features[top]
+    token_best = candidates.token_best[top]
+    anywhere = candidates.token_best.max(axis=0)
+    values = {
+        "top_score": float(scores[top]),
+        "score_gap": float(scores[top] - scores[order[1]]) if len(order) > 1 else 5.0,
+        "top_maxsim_idf": row[column["maxsim_idf"]],
+        "top_coverage": row[column["coverage"]],
+        "top_dense": row[column["dense"]],
+        "unknown_share": table.unknown_share(question.terms),
+        "weakest_token": float(token_best.min(initial=1.0)),
+        "weak_tokens": float((token_best < 0.5) @ candidates.token_weights),
+        "weakest_token_anywhere": float(anywhere.min(initial=1.0)),
+        "top_typed": row[column["typed"]],
+        "any_typed": float(candidates.features[:, column["typed"]].max()),
+        "top_answer_near": row[column["answer_near"]],
+        "log_terms": math.log1p(len(question.terms)),
+    }
+    for kind in KINDS:
+        values[f"kind_{kind}"] = float(question.kind.kind == kind)
+    return np.array([values[name] for name in CONFIDENCE_FEATURES])

@@ -1,0 +1,136 @@
+"""The phrase of a cited sentence that answers: the number, the date, the name, the place.
+
+Frontends highlight it. Found by the question's kind; None when no single phrase answers
+(an open "what" or "why" question) or when the sentence offers none the question lacks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+from bot.text import (
+    ANSWER_PATTERNS,
+    CAPITALISED_RUN,
+    STOPWORDS,
+    WH_WORDS,
+    QuestionType,
+    stem,
+    words,
+)
+
+Span = tuple[int, int]
+_JOINABLE = re.compile(r"^(?:,?\s+|\s*-\s*|\s+(?:of|in)\s+)$")  # "September 30, 2015"
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|at|from|near|inside|outside|across|to)\s+(?:the\s+)?$", re.I
+)
+_FOCUS_REACH = 4  # words between a number and the counted thing: "20 flights", "36 civilians"
+NEAR_CHARS = 40.0  # how fast nearness falls with distance from the question's words
+_STOP_STEMS = {stem(w) for w in STOPWORDS | set(WH_WORDS)}
+
+
+def answer_span(
+    kind: QuestionType, sentence: str, question: str, is_person: Callable[[str], bool] = bool
+) -> Span | None:
+    """(start, end) of the answering phrase in `sentence`, or None: of the phrases of the
+    wanted kind, the one nearest the question's own words."""
+    spans = candidate_spans(kind, sentence, question, is_person)
+    if not spans:
+        return None
+    return max(spans, key=lambda span: nearness(sentence, span, question))
+
+
+def candidate_spans(
+    kind: QuestionType, sentence: str, question: str, is_person: Callable[[str], bool] = bool
+) -> list[Span]:
+    """Every phrase of the wanted kind that the question does not already hold, best kind
+    first (a person before another name, a place after "in")."""
+    if kind.kind in ANSWER_PATTERNS:
+        return [_trimmed(sentence, span) for span in _typed_spans(kind, sentence, question)]
+    if kind.kind not in ("person", "place", "name"):
+        return []
+    asked = _stems(question)
+    names = [m for m in _name_matches(sentence) if not _stems(m.group(0)) <= asked]
+    if kind.kind == "place":
+        preferred = [m for m in names if _LOCATIVE_BEFORE.search(sentence[: m.start()])]
+    else:
+        preferred = [m for m in names if is_person(m.group(0))] if kind.kind == "person" else []
+    ordered = preferred + [m for m in names if m not in preferred]
+    return [(m.start(), m.end()) for m in ordered]
+
+
+def _trimmed(sentence: str, span: Span) -> Span:
+    """Without the commas and spaces a pattern took along (", 19," is "19")."""
+    start, end = span
+    while start < end and sentence[start] in ", ":
+        start += 1
+    while end > start and sentence[end - 1] in ", .":  # "$57,000." ends a sentence
+        end -= 1
+    return (start, end)
+
+
+def nearness(sentence: str, span: Span, question: str) -> float:
+    """1 beside a word of the question, falling to 0 far from every one: an answer sits
+    next to what it is about ("Daniel Montalvo, 19,")."""
+    asked = _stems(question) - _STOP_STEMS
+    distances = [
+        max(span[0] - m.end(), m.start() - span[1], 0)
+        for m in re.finditer(r"[A-Za-z0-9][\w'’\-]*", sentence)
+        if stem(m.group(0)) in asked and not span[0] <= m.start() < span[1]
+    ]
+    return math.exp(-min(distances) / NEAR_CHARS) if distances else 0.0
+
+
+def _typed_spans(kind: QuestionType, sentence: str, question: str) -> list[Span]:
+    lowered = question.lower()
+    matches = [
+        m
+        for m in ANSWER_PATTERNS[kind.kind].finditer(sentence)
+        if m.group(0).lower() not in lowered
+    ]
+    if kind.kind == "date":
+        return _joined(sentence, matches)
+    spans = []
+    for match in matches:
+        end = _focus_end(sentence, match.end(), kind.focus) if kind.focus else None
+        spans.append((match.start(), end if end is not None else match.end()))
+    if kind.focus:  # "36 civilians" before a number that counts something else
+        spans.sort(key=lambda span: _focus_end(sentence, span[0], kind.focus) is None)
+    return spans
+
+
+def _joined(sentence: str, matches: list[re.Match[str]]) -> list[Span]:
+    """Dates with the parts that follow them joined ("September 30" + ", 2015")."""
+    spans: list[Span] = []
+    for match in matches:
+        if spans and _JOINABLE.match(sentence[spans[-1][1] : match.start()]):
+            spans[-1] = (spans[-1][0], match.end())
+        else:
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def _focus_end(sentence: str, after: int, focus: str) -> int | None:
+    """Where the counted thing ends, if it follows the number closely ("36 civilians")."""
+    for count, match in enumerate(re.finditer(r"[A-Za-z][A-Za-z\-]*", sentence[after:])):
+        if count >= _FOCUS_REACH:
+            return None
+        if stem(match.group(0)) == focus:
+            return after + match.end()
+    return None
+
+
+def _name_matches(sentence: str) -> list[re.Match[str]]:
+    """Capitalised runs that are names, not a sentence's capitalised first word."""
+    found = []
+    for match in CAPITALISED_RUN.finditer(sentence):
+        first = match.group(0).split()[0].lower()
+        if first in STOPWORDS or first in WH_WORDS:
+            continue
+        found.append(match)
+    return found
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}

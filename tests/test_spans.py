@@ -1,0 +1,58 @@
+import pytest
+
+from bot.spans import answer_span, candidate_spans, nearness
+from bot.text import question_type
+
+CASES = [
+    (
+        "How many flights did the jets conduct?",
+        "However, the Russian Defence Ministry said its jets conducted 20 flights in Syria.",
+        "20 flights",
+    ),
+    (
+        "When did Carter speak?",
+        "Carter spoke at the Pentagon on September 30, 2015.",
+        "September 30, 2015",
+    ),
+    (
+        "How old is Daniel Montalvo?",
+        "Rathbun, 50, spoke to the press as Daniel Montalvo, 20, a member, was arrested.",
+        "20",
+    ),
+    ("Where is Khoja?", "Khoja, who is in New York to attend a meeting, said so.", "New York"),
+    (
+        "Who heads the coalition?",
+        "The coalition is headed by Khaled Khoja, its president.",
+        "Khaled Khoja",
+    ),
+    (
+        "How much will the bridge cost?",
+        "The bridge will cost $40 million and open in 2024.",
+        "$40 million",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), CASES)
+def test_the_answering_phrase_is_marked(question: str, sentence: str, expected: str) -> None:
+    span = answer_span(question_type(question), sentence, question)
+    assert span is not None
+    assert sentence[span[0] : span[1]] == expected
+
+
+def test_open_questions_mark_nothing() -> None:
+    question = "What did Carter say about the Russian approach?"
+    assert answer_span(question_type(question), "It is doomed to fail, he said.", question) is None
+
+
+def test_what_the_question_already_holds_is_not_the_answer() -> None:
+    question = "What happened on September 30?"
+    kind = question_type("When was it?")
+    assert candidate_spans(kind, "It happened on September 30.", question) == []
+
+
+def test_nearness_falls_with_distance_from_the_question_words() -> None:
+    sentence = "Montalvo, 19, left. " + "x " * 60 + "Someone else was 45."
+    near = nearness(sentence, (10, 12), "How old is Montalvo?")
+    far = nearness(sentence, (len(sentence) - 3, len(sentence) - 1), "How old is Montalvo?")
+    assert near > 0.7 > far

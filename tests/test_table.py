@@ -1,0 +1,34 @@
+import numpy as np
+
+from bot.core import Answerer
+from bot.table import SentenceTable
+from bot.text import content_terms
+
+
+def test_the_table_knows_who_is_quoted(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    assert table.is_person("Carter") and table.is_person("Khoja") and table.is_person("Lavrov")
+    assert not table.is_person("Syrian National Coalition")
+
+
+def test_bm25_prefers_the_sentence_with_the_rare_terms(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    terms = content_terms("How many civilians had been killed?")
+    matches = table.lexical_matches(terms, None)
+    scores = table.bm25(terms, matches)
+    best = table.sentences[matches[int(np.argmax(scores))]]
+    assert "36 civilians had been killed" in best.text
+
+
+def test_token_idf_is_low_for_common_tokens_and_high_for_unseen_ones(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    the, syria = answerer.index.encoder.encode_tokens("the Syria").ids
+    weights = table.token_weights(np.array([the, syria, 29999]))
+    assert weights[0] < weights[1] <= weights[2]
+
+
+def test_a_pronoun_sentence_leans_on_the_one_before(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    leaning = [s.text for i, s in enumerate(table.sentences) if table.leans_on_previous(i)]
+    assert any(text.startswith("He described") for text in leaning)
+    assert not any(text.startswith("Russia gave a warning") for text in leaning)

@@ -1,0 +1,1 @@
+"""Training the answer selector: `make train` (python -m training)."""
