@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,14 @@ from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# how a user sets a field, for the error that names it
+_SET_BY = {
+    "rate_limit": "ARTICLEBOT_RATE_LIMIT",
+    "rate_window_seconds": "ARTICLEBOT_RATE_LIMIT",
+    "telegram_max_rate": "ARTICLEBOT_TELEGRAM_MAX_RATE",
+    "llm_timeout_seconds": "--llm-timeout or ARTICLEBOT_LLM_TIMEOUT",
+    "webhook_port": "--port",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,15 @@ class Settings:
     openai_api_key: str = field(default="", repr=False)
     ollama_base_url: str = ""
 
+    def __post_init__(self) -> None:
+        """Every number is finite and above zero: a NaN window or an infinite time-out would
+        quietly switch a limit off."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                name = item.name
+                check_positive(value, f"{name} ({_SET_BY[name]})" if name in _SET_BY else name)
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None means 'keep the current value'."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -87,7 +105,7 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         )
     if env.get("ARTICLEBOT_RATE_LIMIT"):
         values["rate_limit"], values["rate_window_seconds"] = parse_rate(
-            env["ARTICLEBOT_RATE_LIMIT"]
+            env["ARTICLEBOT_RATE_LIMIT"], "ARTICLEBOT_RATE_LIMIT"
         )
     return values
 
@@ -117,17 +135,15 @@ def parse_chat_ids(text: str, name: str = "ARTICLEBOT_ALLOWED_CHATS") -> frozens
         raise ConfigError(f"{name} must be chat ids separated by commas, not {text!r}.") from None
 
 
-def parse_rate(text: str) -> tuple[int, float]:
+def parse_rate(text: str, name: str = "ARTICLEBOT_RATE_LIMIT") -> tuple[int, float]:
     """'10/60' -> 10 questions per 60 seconds."""
     try:
         count, seconds = text.split("/")
         parsed = int(count), float(seconds)
     except ValueError:
-        raise ConfigError(
-            f"A rate limit looks like 10/60 (questions/seconds), not {text!r}."
-        ) from None
-    if parsed[0] < 1 or parsed[1] <= 0:
-        raise ConfigError(f"A rate limit needs positive numbers, not {text!r}.")
+        raise ConfigError(f"{name} looks like 10/60 (questions/seconds), not {text!r}.") from None
+    if parsed[0] < 1 or not math.isfinite(parsed[1]) or parsed[1] <= 0:
+        raise ConfigError(f"{name} needs a finite, positive count and seconds, not {text!r}.")
     return parsed
 
 
@@ -146,6 +162,12 @@ def parse_positive(text: str, name: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value <= 0:
-        raise ConfigError(f"{name} must be a positive number, not {text!r}.")
+    check_positive(value, name, shown=text)
     return value
+
+
+def check_positive(value: float, name: str, shown: object = None) -> None:
+    """A finite number above zero, or a one-line error that names the setting."""
+    if not math.isfinite(value) or value <= 0:
+        shown = value if shown is None else shown
+        raise ConfigError(f"{name} must be a finite number above 0, not {shown!r}.")

@@ -188,6 +188,9 @@ def test_an_unknown_model_is_one_line_and_exit_5(run_cli: Run, tmp_path: Path) -
         (["--llm", "llamacpp:/no/such/model.gguf"], {}, 6, "LLM model file not found"),
         (["--llm", "openai:m"], {"OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}, 2, "OPENAI"),
         (["--llm-timeout", "0"], {}, 2, "--llm-timeout"),
+        (["--llm-timeout", "inf"], {}, 2, "--llm-timeout"),
+        (["--llm-timeout", "nan"], {}, 2, "--llm-timeout"),
+        ([], {"ARTICLEBOT_RATE_LIMIT": "10/nan"}, 2, "ARTICLEBOT_RATE_LIMIT"),
     ],
 )
 def test_a_bad_llm_setting_is_one_line_and_an_exit_code(

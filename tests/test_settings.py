@@ -40,3 +40,42 @@ def test_admin_chats_from_env() -> None:
     assert Settings().admin_chats == frozenset() and not Settings().allow_private_urls
     with pytest.raises(ConfigError, match="ARTICLEBOT_ADMIN_CHATS must be chat ids"):
         settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "alice"})
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"ARTICLEBOT_RATE_LIMIT": "10/nan"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_RATE_LIMIT": "10/inf"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_RATE_LIMIT": "10/-1"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_LLM_TIMEOUT": "nan"}, "ARTICLEBOT_LLM_TIMEOUT"),
+        ({"ARTICLEBOT_LLM_TIMEOUT": "inf"}, "ARTICLEBOT_LLM_TIMEOUT"),
+        ({"ARTICLEBOT_TELEGRAM_MAX_RATE": "Infinity"}, "ARTICLEBOT_TELEGRAM_MAX_RATE"),
+        ({"ARTICLEBOT_TELEGRAM_MAX_RATE": "0"}, "ARTICLEBOT_TELEGRAM_MAX_RATE"),
+    ],
+)
+def test_numeric_settings_are_finite_and_positive(env: dict[str, str], named: str) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=named) as raised:
+        settings_from_env(env)
+    assert "\n" not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("llm_timeout_seconds", float("inf")),
+        ("llm_timeout_seconds", float("nan")),
+        ("rate_window_seconds", 0.0),
+        ("history_turns", -1),
+        ("answer_workers", 0),
+    ],
+)
+def test_a_flag_or_a_constructed_setting_is_checked_too(field: str, value: float) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=field):
+        settings_from_env({}, **{field: value})
+    with pytest.raises(ConfigError, match=field):
+        Settings(**{field: value})
