@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.article import MAX_ARTICLE_BYTES, decode_article, parse_article, read_bytes
 from bot.errors import ArticleError
+from bot.logsafety import redact_url
 from bot.types import Document, Raw
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
@@ -41,7 +42,8 @@ def load_document(source: str, policy: Any = None) -> Document:
 
         return document_from(fetch(source, policy or FetchPolicy()))
     if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source):
-        raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {source!r}.")
+        shown = redact_url(source)
+        raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {shown!r}.")
     return document_from(read_file(Path(source).expanduser().resolve()))
 
 

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot.core import Answerer
 from bot.embeddings import SentenceTransformerEncoder
 from bot.errors import ArticlebotError
+from bot.logsafety import redact_url, url_without_credentials
 from bot.prompts import render
 from bot.settings import Settings
 from bot.telegram_format import plain
@@ -80,7 +81,7 @@ class Library:
         url = (context.args or [""])[0]
         self.loading = True
         await self.frontend.reply(
-            update, context, [render("telegram_load_started", url=plain(url))]
+            update, context, [render("telegram_load_started", url=plain(redact_url(url)))]
         )
         context.application.create_task(self._load(update, context, url), update=update)
 
@@ -91,15 +92,16 @@ class Library:
                 self.pool, rebuild_with, self.settings, self.frontend.answerer, url, self.encoder
             )
         except ArticlebotError as error:
-            log.warning("loading %s failed: %s", url, error.message)
+            log.warning("loading %s failed: %s", redact_url(url), error.message)
             text = render("telegram_load_failed", reason=plain(error.message))
         except Exception:  # logged with its traceback; the operator gets one line
-            log.exception("loading %s failed", url)
+            log.exception("loading %s failed", redact_url(url))
             text = render("telegram_load_failed", reason="an internal error (see the log).")
         else:
             self.frontend.answerer = answerer
             documents = answerer.index.documents
-            added = next((d for d in documents if d.source == url), documents[-1])
+            source = url_without_credentials(url)
+            added = next((d for d in documents if d.source == source), documents[-1])
             text = render(
                 "telegram_load_done",
                 title=plain(added.title),

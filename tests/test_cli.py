@@ -291,3 +291,11 @@ def test_sources_lists_and_ask_source_limits(
     )
     unknown = run_cli("ask", *index, "--source", "nope", "Who is the mayor?")
     assert unknown.returncode == 2 and "No indexed document matches 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize("url", ["http://[zz/", "http://user:s3cret@[zz/"])
+def test_a_malformed_url_is_one_line_and_exit_3(run_cli: Run, tmp_path: Path, url: str) -> None:
+    result = run_cli("index", url, "--index-dir", str(tmp_path / "idx"))
+    assert result.returncode == 3 and "not a valid URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "s3cret" not in result.stderr
+    no_traceback(result)
