@@ -19,6 +19,8 @@ ARTICLE_HTML = """<!DOCTYPE html>
 <nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
 <article>
 <h1>Harbour bridge reopens after repairs</h1>
+<p class="byline">By Jane Reporter</p>
+<p><time datetime="2024-03-05">2024-03-05</time></p>
 <p>The harbour bridge in Port Elston reopened on Tuesday after eleven months of repairs.</p>
 <p>Engineers replaced 240 steel cables, the city council said in a statement.</p>
 <p>Mayor Ana Ruiz said the work cost 18 million euros, two million less than planned.</p>
