@@ -123,15 +123,13 @@ def index_command(
     """Index SOURCE files (.txt, .md, .html, optionally .gz) and http(s) URLs
     (default: data/article.txt). Unchanged documents are not embedded again."""
     from bot.fetch import FetchPolicy
-    from bot.index import build_index, indexed_documents
-    from bot.readers import load_documents, merge_documents
+    from bot.index import build_index
+    from bot.readers import load_documents
 
     settings = make_settings(index_dir, model)
     notify = lambda message: click.echo(message, err=True)  # noqa: E731
     documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
-    if add:
-        documents = merge_documents(indexed_documents(settings), documents)
-    built = build_index(settings, documents, notify=notify)
+    built = build_index(settings, documents, add=add, notify=notify)
     for document in built.documents:
         click.echo(
             f"Indexed {document.title} ({document.source}): {len(document.paragraphs)} "

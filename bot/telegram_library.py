@@ -29,15 +29,16 @@ MAX_LISTED = 30
 def rebuild_with(
     settings: Settings, answerer: Answerer, url: str, encoder: SentenceTransformerEncoder
 ) -> Answerer:
-    """Fetch `url`, index it with the current documents (unchanged ones are not embedded
-    again), and return an answerer over the result. Raises ArticlebotError on failure."""
+    """Fetch `url`, add it to the indexed documents (unchanged ones are not embedded again),
+    and return an answerer over the result. Raises ArticlebotError on failure."""
     from bot.fetch import FetchPolicy
     from bot.index import build_index
-    from bot.readers import load_documents, merge_documents
+    from bot.readers import load_documents
 
     new = load_documents([url], FetchPolicy(allow_private=settings.allow_private_urls))
-    documents = merge_documents(answerer.index.documents, new)
-    return answerer.with_index(build_index(settings, documents, encoder))
+    # merged with what is indexed on disk, under the index's lock, so that an `index --add`
+    # running meanwhile is not undone
+    return answerer.with_index(build_index(settings, new, encoder, add=True))
 
 
 class Library:
