@@ -6,18 +6,17 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from bot.errors import ArticlebotError, ConfigError, InputError
+from bot.cli_io import echo, edge, emit_json, output_error
+from bot.errors import ConfigError, InputError
 from bot.prompts import render
 from bot.settings import Settings, settings_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_INTERRUPTED = 130
 
 
 def common_options(command: F) -> F:
@@ -54,23 +53,6 @@ def llm_options(command: F) -> F:
     return command
 
 
-def edge(command: F) -> F:
-    """Turn our errors into one line on stderr and an exit code; Ctrl-C exits cleanly."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ArticlebotError as error:
-            click.echo(f"error: {error.message}", err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def make_settings(
     index_dir: Path | None,
     model: str | None,
@@ -92,7 +74,7 @@ def load_answerer(settings: Settings) -> Any:
     from bot.llm import make_llm
 
     llm = make_llm(settings)
-    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    index = open_index(settings, notify=lambda m: echo(m, err=True))
     return Answerer(index, settings, llm)
 
 
@@ -127,15 +109,15 @@ def index_command(
     from bot.readers import load_documents
 
     settings = make_settings(index_dir, model)
-    notify = lambda message: click.echo(message, err=True)  # noqa: E731
+    notify = lambda message: echo(message, err=True)  # noqa: E731
     documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
     built = build_index(settings, documents, add=add, notify=notify)
     for document in built.documents:
-        click.echo(
+        echo(
             f"Indexed {document.title} ({document.source}): {len(document.paragraphs)} "
             f"paragraphs, {len(document.sentences)} sentences"
         )
-    click.echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")
+    echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")
 
 
 @main.command("sources")
@@ -147,7 +129,7 @@ def sources_command(as_json: bool, index_dir: Path | None, model: str | None) ->
     from bot.index import open_index
 
     settings = make_settings(index_dir, model)
-    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    index = open_index(settings, notify=lambda m: echo(m, err=True))
     for number, document in enumerate(index.documents, start=1):
         if as_json:
             emit_json(
@@ -161,9 +143,9 @@ def sources_command(as_json: bool, index_dir: Path | None, model: str | None) ->
                 }
             )
         else:
-            click.echo(f"{number}. {document.title}\n   {document.source}")
+            echo(f"{number}. {document.title}\n   {document.source}")
             date = f"{document.date}; " if document.date else ""
-            click.echo(
+            echo(
                 f"   {date}{len(document.paragraphs)} paragraphs, "
                 f"{len(document.sentences)} sentences"
             )
@@ -230,17 +212,12 @@ def print_result(
         if as_json:
             emit_json({"question": shown[:200], "error": error.message})
         else:
-            click.echo(f"error: {error.message}", err=True)
+            echo(f"error: {error.message}", err=True)
         return
     if as_json:
         emit_json(answer.to_json())
     else:
-        click.echo(format_answer(answer, len(answerer.index.documents) > 1))
-
-
-def emit_json(value: dict[str, Any]) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False))
-    sys.stdout.flush()
+        echo(format_answer(answer, len(answerer.index.documents) > 1))
 
 
 def format_answer(answer: Any, name_documents: bool = False) -> str:
@@ -282,12 +259,12 @@ def chat(
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         title = answerer.index.document.title
-        click.echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
+        echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
     history: list[Turn] = []
     for line in chat_lines(interactive):
         if isinstance(line, str) and line.strip() == "/reset":
             history.clear()
-            emit_json({"reset": True}) if as_json else click.echo("(conversation reset)")
+            emit_json({"reset": True}) if as_json else echo("(conversation reset)")
             continue
         if interactive and isinstance(line, str) and not line.strip():
             continue
@@ -304,8 +281,10 @@ def chat_lines(interactive: bool) -> Iterator[str | bytes]:
         try:
             yield input("> ")
         except EOFError:
-            click.echo()
+            echo()
             return
+        except OSError as error:  # the prompt could not be written
+            raise output_error(error) from None
 
 
 def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json: bool) -> Any:
@@ -315,12 +294,12 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
         answer = answerer.answer(line, history)
     except InputError as error:
         shown = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        emit_json({"question": shown[:200], "error": error.message}) if as_json else click.echo(
+        emit_json({"question": shown[:200], "error": error.message}) if as_json else echo(
             f"error: {error.message}", err=True
         )
         return None
     several = len(answerer.index.documents) > 1
-    emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer, several) + "\n")
+    emit_json(answer.to_json()) if as_json else echo(format_answer(answer, several) + "\n")
     return answer
 
 
@@ -398,7 +377,7 @@ def eval_command(
     scores, answers = evaluate(answerer, items)
     if answers_out:
         answers_out.write_text("".join(json.dumps(a.to_json()) + "\n" for a in answers), "utf-8")
-    click.echo(scores.summary())
+    echo(scores.summary())
     if answerer.settings.llm != "none":
         texts = "\n\n".join(d.text for d in answerer.index.documents)
-        click.echo(faithfulness(answers, texts).summary())
+        echo(faithfulness(answers, texts).summary())
