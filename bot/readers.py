@@ -23,6 +23,7 @@ from bot.logsafety import redact_url
 from bot.types import Document, Raw
 from bot.webpage import html_to_text
 
+MAX_TITLE_CHARS = 200
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _META_CHARSET = re.compile(rb"""<meta[^<>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
@@ -112,7 +113,13 @@ def document_from(raw: Raw) -> Document:
         raise ArticleError(f"{raw.source} has no readable text.")
     sha = raw.sha256 or hashlib.sha256(raw.data).hexdigest()
     document = parse_article(rendered, source=raw.source, sha256=sha)
-    return replace(document, title=title) if title else document
+    return replace(document, title=capped(title or document.title))
+
+
+def capped(title: str) -> str:
+    """A title short enough to name a document in a line: pages put anything in <title>."""
+    title = " ".join(title.split())
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def decode(raw: Raw) -> str:

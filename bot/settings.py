@@ -42,7 +42,7 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str = field(default="", repr=False)
     allowed_chats: frozenset[int] | None = None
-    admin_chats: frozenset[int] = frozenset()  # may /load new articles
+    admin_users: frozenset[int] = frozenset()  # user ids of the operators, who may /load
     allow_private_urls: bool = False
     rate_limit: int = 10  # questions per user ...
     rate_window_seconds: float = 60.0  # ... in this window
@@ -93,12 +93,16 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
     if env.get("ARTICLEBOT_WEBHOOK_SECRET"):
         values["webhook_secret"] = env["ARTICLEBOT_WEBHOOK_SECRET"]
-    for name, key in (
-        ("ARTICLEBOT_ALLOWED_CHATS", "allowed_chats"),
-        ("ARTICLEBOT_ADMIN_CHATS", "admin_chats"),
-    ):
-        if env.get(name, "").strip():
-            values[key] = parse_chat_ids(env[name], name)
+    if env.get("ARTICLEBOT_ALLOWED_CHATS", "").strip():
+        values["allowed_chats"] = parse_chat_ids(env["ARTICLEBOT_ALLOWED_CHATS"])
+    if env.get("ARTICLEBOT_ADMIN_CHATS", "").strip():
+        # any member of a listed group could /load: refuse to guess what was meant
+        raise ConfigError(
+            "ARTICLEBOT_ADMIN_CHATS is replaced by ARTICLEBOT_ADMINS: /load is now allowed "
+            "to users, not chats; list the operators' user ids there."
+        )
+    if env.get("ARTICLEBOT_ADMINS", "").strip():
+        values["admin_users"] = parse_user_ids(env["ARTICLEBOT_ADMINS"], "ARTICLEBOT_ADMINS")
     if env.get("ARTICLEBOT_TELEGRAM_MAX_RATE"):
         values["telegram_max_rate"] = parse_positive(
             env["ARTICLEBOT_TELEGRAM_MAX_RATE"], "ARTICLEBOT_TELEGRAM_MAX_RATE"
@@ -132,7 +136,17 @@ def parse_chat_ids(text: str, name: str = "ARTICLEBOT_ALLOWED_CHATS") -> frozens
     try:
         return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be chat ids separated by commas, not {text!r}.") from None
+        raise ConfigError(
+            f"{name} must be numeric ids separated by commas, not {text!r}."
+        ) from None
+
+
+def parse_user_ids(text: str, name: str) -> frozenset[int]:
+    """'123, 456' -> {123, 456}: user ids are positive (a negative id is a group)."""
+    ids = parse_chat_ids(text, name)
+    if any(i <= 0 for i in ids):
+        raise ConfigError(f"{name} must be user ids (positive numbers), not {text!r}.")
+    return ids
 
 
 def parse_rate(text: str, name: str = "ARTICLEBOT_RATE_LIMIT") -> tuple[int, float]:

@@ -66,11 +66,12 @@ class Library:
         await self.frontend.reply(update, context, ["\n".join(lines)])
 
     async def load(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/load URL: operators only; the chat hears back when it is done."""
-        chat = update.effective_chat
+        """/load URL: operators only (by user id); the chat hears back when it is done."""
+        chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
-        if chat.id not in self.settings.admin_chats:
+        # the user, not the chat: in an operators' group every member shares the chat's id
+        if user is None or user.id not in self.settings.admin_users:
             await self.frontend.reply(update, context, [render("telegram_load_refused")])
             return
         if len(context.args or []) != 1:

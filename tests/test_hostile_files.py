@@ -158,6 +158,14 @@ def test_a_byline_only_in_metadata_is_not_cited() -> None:
     assert not any("Ann Other" in s.text for s in document.sentences)
 
 
+def test_a_title_of_any_length_is_capped() -> None:
+    headline = " ".join(["Supercalifragilistic" * 5] * 30)  # 30 words: still a title line
+    text = f"{headline}\n\nThe story itself is short.\n".encode()
+    document = document_from(Raw("story.txt", text, "text"))
+    assert document.paragraphs[0].role == "title" and len(document.paragraphs[0].text) > 3000
+    assert len(document.title) <= 200 and document.title.endswith("…")
+
+
 def seconds(work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()

@@ -32,14 +32,18 @@ def test_llm_settings_from_env() -> None:
     assert settings_from_env({"ARTICLEBOT_LLM": "openai:m"}, llm="none").llm == "none"
 
 
-def test_admin_chats_from_env() -> None:
+def test_admins_are_users_from_env() -> None:
     from bot.errors import ConfigError
 
-    settings = settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "12, -100345"})
-    assert settings.admin_chats == frozenset({12, -100345})
-    assert Settings().admin_chats == frozenset() and not Settings().allow_private_urls
-    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMIN_CHATS must be chat ids"):
-        settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "alice"})
+    settings = settings_from_env({"ARTICLEBOT_ADMINS": "12, 345"})
+    assert settings.admin_users == frozenset({12, 345})
+    assert Settings().admin_users == frozenset() and not Settings().allow_private_urls
+    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMINS must be numeric ids"):
+        settings_from_env({"ARTICLEBOT_ADMINS": "alice"})
+    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMINS must be user ids"):
+        settings_from_env({"ARTICLEBOT_ADMINS": "12, -100345"})  # a group: any member could
+    with pytest.raises(ConfigError, match="replaced by ARTICLEBOT_ADMINS"):
+        settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "12"})
 
 
 @pytest.mark.parametrize(
