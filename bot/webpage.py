@@ -108,14 +108,16 @@ def visible_text(page: str) -> str:
         root = lxml.html.document_fromstring(page.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, ValueError):
         return ""
-    for element in list(root.iter(*_INVISIBLE)):
-        for child in list(element):
-            element.remove(child)
-        element.text = ""
-    for element in root.iter(*_APART):
-        element.text = f"\n{element.text or ''}"
-        element.tail = f"\n{element.tail or ''}"
-    return str(root.text_content())
+    parts: list[str] = []
+    hidden = 0  # inside how many invisible elements
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        hidden += (1 if event == "start" else -1) if tag in _INVISIBLE else 0
+        parts.append("\n" if tag in _APART else "")
+        text = element.text if event == "start" else element.tail
+        if text and not hidden:
+            parts.append(text)
+    return "".join(parts)
 
 
 def _normal(text: str) -> str:
