@@ -96,11 +96,12 @@ class TelegramFrontend:
 
     def admit(self, update: object) -> str:
         """Before an update takes a slot: one meant for the bot counts against its sender's
-        quota (the chat's, when it has no sender); anything else passes, to be ignored."""
+        quota; anything else passes, to be ignored."""
         if not isinstance(update, Update) or not self.meant_for_bot(update):
             return ADMIT
-        user, chat = update.effective_user, update.effective_chat
-        return self.quota.check(user.id if user else chat.id if chat else 0)
+        # the sender: a user, or the chat posting as itself (a channel, an anonymous admin)
+        sender, chat = update.effective_sender, update.effective_chat
+        return self.quota.check(sender.id if sender else chat.id if chat else 0)
 
     def meant_for_bot(self, update: Update) -> bool:
         """What the handlers would answer: anything in a private chat, a command for us, a
@@ -110,7 +111,8 @@ class TelegramFrontend:
             return False
         if message.chat.type == ChatType.PRIVATE or is_reply_to(message, bot.id):
             return True
-        command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        words = (message.text or "").split(maxsplit=1)
+        command = words[0] if words else ""
         if command.startswith("/"):
             return "@" not in command or command.lower().endswith(f"@{bot.username}".lower())
         return addressed_question(message, bot.username, bot.id) is not None
