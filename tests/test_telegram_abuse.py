@@ -182,3 +182,36 @@ def test_the_quota_tells_once_then_drops_until_there_is_room() -> None:
     assert quota.check(2) == ADMIT  # another sender is unaffected
     now[0] = 61
     assert [quota.check(1) for _ in range(4)] == [ADMIT, ADMIT, REFUSE, DROP]
+
+
+async def test_anonymous_admins_of_different_groups_do_not_share_a_quota(
+    fake_api: FakeBotApi, answerer: Answerer, settings: Settings
+) -> None:
+    """Telegram sends every anonymous group admin as one bot user; the group they speak
+    for is the sender that counts."""
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+
+    def as_admin(group: int) -> dict[str, Any]:
+        return {"from": anonymous, "sender_chat": {"id": group, "type": "supergroup", "title": "G"}}
+
+    application = build_application(bot_settings(settings, fake_api, rate_limit=2), answerer)
+    await start(application)
+    try:
+        for _ in range(6):
+            fake_api.push_message(
+                -1001, "/ask Who is Ashton Carter?", chat_type="supergroup", extra=as_admin(-1001)
+            )
+        await fake_api.wait_sent(3, -1001)
+        fake_api.push_message(
+            -1002, "/ask Who is Ashton Carter?", chat_type="supergroup", extra=as_admin(-1002)
+        )
+        (reply,) = await fake_api.wait_sent(1, -1002)
+    finally:
+        await stop(application)
+    assert LIMITED not in reply["text"] and "Ashton Carter" in reply["text"]
+
+
+def test_a_page_with_control_characters_has_visible_text() -> None:
+    from bot.webpage import visible_text
+
+    assert " ".join(visible_text("\x1b<p>a\x1bb</p><script>x</script>c").split()) == "\x1b a\x1bb c"
