@@ -31,6 +31,7 @@ _MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
 # a table's separator row, "| --- | :-: |": a pipe and nothing but these characters (one
 # character class: the old single pattern took quadratic time over a line of pipes)
 _TABLE_CHARS = re.compile(r"[\s:|-]*")
+_SETEXT = re.compile(r"\s*(?:=+|-+)\s*")
 _XML_ENCODING = re.compile(rb"""^<\?xml[^<>]+encoding=["']([A-Za-z0-9_\-]+)""")
 # codecs Python knows that are not character sets a page may declare: they transform text
 # (IDNA, escapes) or, as UTF-7, hide markup; decoding a page with them is refused
@@ -179,13 +180,10 @@ def markdown_to_text(markdown: str) -> str:
         if in_code or _MD_RULE.match(line) or _is_table_rule(line):
             flush()
             continue
-        heading = _heading(line)
-        next_line = lines[i + 1] if i + 1 < len(lines) else ""
-        if heading is not None or (
-            stripped and re.match(r"^\s*(?:=+|-+)\s*$", next_line) and not paragraph
-        ):
+        heading = _heading(line, lines[i + 1] if i + 1 < len(lines) else "", bool(paragraph))
+        if heading is not None:
             flush()
-            blocks.append(_inline(stripped if heading is None else heading))
+            blocks.append(_inline(heading))
             continue
         if not stripped:
             flush()
@@ -204,12 +202,14 @@ def _is_table_rule(line: str) -> bool:
     return "|" in line and _TABLE_CHARS.fullmatch(line) is not None
 
 
-def _heading(line: str) -> str | None:
-    """The text of an ATX heading ('## Title ##'), None for any other line. String methods,
-    not one regular expression, which took quadratic time over a long run of spaces."""
+def _heading(line: str, next_line: str, in_paragraph: bool) -> str | None:
+    """The text of a heading ('## Title ##', or a line over '===' or '---'), None for any
+    other line. String methods, not one regular expression, which took quadratic time over
+    a long run of spaces."""
     match = re.match(r"\s{0,3}#{1,6}(?:\s|$)", line)
     if match is None:
-        return None
+        underlined = line.strip() and not in_paragraph and _SETEXT.fullmatch(next_line)
+        return line.strip() if underlined else None
     text = line[match.end() :].strip()
     closed = text.rstrip("#")
     return closed.rstrip() if closed == "" or closed[-1].isspace() else text
