@@ -215,3 +215,33 @@ def test_a_page_with_control_characters_has_visible_text() -> None:
     from bot.webpage import visible_text
 
     assert " ".join(visible_text("\x1b<p>a\x1bb</p><script>x</script>c").split()) == "\x1b a\x1bb c"
+
+
+async def test_load_never_echoes_a_password(
+    fake_api: FakeBotApi,
+    answerer: Answerer,
+    settings: Settings,
+    tmp_path: Any,
+    index_dir: Any,
+    page_server: Any,
+    caplog: Any,
+) -> None:
+    import shutil
+
+    shutil.copytree(index_dir, tmp_path / "index")
+    own = replace(
+        bot_settings(settings, fake_api),
+        index_dir=tmp_path / "index",
+        admin_users=frozenset({500}),
+        allow_private_urls=True,
+    )
+    application = build_application(own, answerer)
+    await start(application)
+    try:
+        fake_api.push_message(500, f"/load http://user:s3cret@127.0.0.1:{page_server.port}/missing")
+        started, failed = await fake_api.wait_sent(2, 500, timeout=60)
+    finally:
+        await stop(application)
+    assert "127.0.0.1" in started["text"] and "HTTP 404" in failed["text"]
+    for text in (started["text"], failed["text"], caplog.text):
+        assert "s3cret" not in text
