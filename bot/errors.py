@@ -5,7 +5,7 @@ ArticlebotError
 ├── ArticleError           the article cannot be read
 │   └── FetchError         a URL cannot be fetched (or may not be: a private address)
 ├── IndexStoreError        the index directory cannot be used
-│   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
+│   └── IndexCorruptError  the files are there but damaged (read around when possible)
 ├── ModelError             the embedding model cannot be loaded
 ├── LLMError               the optional LLM cannot be loaded (failures while answering fall back)
 ├── ConfigError            a setting or secret is missing or malformed
