@@ -6,7 +6,7 @@ ARGS ?= chat
 # CPU build that lies on this disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH_PIN := torch==2.13.0
 
-.PHONY: run test lint typecheck pytest bench index train clean
+.PHONY: run test lint typecheck pytest fuzz bench index train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,15 @@ test: lint typecheck pytest
 # figures, and writes bot/selector.npz and bot/selector.json.
 train: $(VENV)/.train-installed
 	$(BIN)/python -m training
+
+# Many new hostile inputs for the readers, the fetcher's response handling and the question
+# path (no exception outside bot/errors.py, citations verbatim), and reading in linear time.
+# Bounded: FUZZ_EXAMPLES per property, and FUZZ_SECONDS in all.
+FUZZ_EXAMPLES ?= 300
+FUZZ_SECONDS ?= 1200
+fuzz: $(VENV)/.dev-installed
+	ARTICLEBOT_FUZZ=1 ARTICLEBOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) \
+		$(BIN)/python -m pytest -q -rxX tests/test_fuzz.py
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m benchmarks

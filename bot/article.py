@@ -7,7 +7,9 @@ source of a sentence; `Sentence.text` is that slice with hard line breaks folded
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,23 +50,40 @@ _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit` of them. Devices, pipes and sockets are
+    refused before a byte is read: /dev/zero never ends and a FIFO waits for a writer, and
+    neither has a size to trust."""
     try:
-        if path.is_dir():
-            raise ArticleError(f"{path} is a directory, not an article file.")
-        if path.stat().st_size > MAX_ARTICLE_BYTES:
-            raise ArticleError(f"{path} is larger than {MAX_ARTICLE_BYTES // 2**20} MB.")
-        return path.read_bytes()
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer before we can look
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ArticleError(f"Article file not found: {path}") from None
     except PermissionError:
         raise ArticleError(f"Article file cannot be read (permission denied): {path}") from None
     except OSError as error:
         raise ArticleError(f"Article file cannot be read: {path} ({error.strerror})") from None
+    try:
+        mode = os.fstat(handle).st_mode
+        if stat.S_ISDIR(mode):
+            raise ArticleError(f"{path} is a directory, not an article file.")
+        if not stat.S_ISREG(mode):
+            raise ArticleError(f"{path} is not a regular file (a device, pipe or socket).")
+        with open(handle, "rb", closefd=False) as file:
+            data = file.read(limit + 1)  # one byte more tells us it is too big
+    except OSError as error:
+        raise ArticleError(f"Article file cannot be read: {path} ({error.strerror})") from None
+    finally:
+        os.close(handle)
+    if len(data) > limit:
+        raise ArticleError(f"{path} is larger than {limit // 2**20} MB.")
+    return data
 
 
 def decode_article(data: bytes, *, name: str = "article") -> str:
-    """Decode UTF-8 text; binary or undecodable input is refused clearly."""
+    """Decode UTF-8 text; binary or undecodable input is refused clearly. Control
+    characters are removed (line breaks become newlines), so an article can never move a
+    terminal's cursor, retitle its window or hide text."""
     if b"\x00" in data[:65536] or _control_ratio(data[:65536]) > 0.05:
         raise ArticleError(f"{name} looks like a binary file, not text.")
     try:
@@ -73,9 +92,19 @@ def decode_article(data: bytes, *, name: str = "article") -> str:
         raise ArticleError(
             f"{name} is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8."
         ) from None
+    text = without_controls(text)
     if not text.strip():
         raise ArticleError(f"{name} has no text.")
     return text
+
+
+# C0 and C1 controls and DEL, but tab and newline; CR, FF and VT end lines
+_CONTROLS: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
+_CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
+
+
+def without_controls(text: str) -> str:
+    return text.replace("\r\n", "\n").translate(_CONTROLS)
 
 
 def _control_ratio(data: bytes) -> float:

@@ -6,18 +6,17 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from bot.cli_io import echo, edge, emit_json, output_error
 from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.prompts import render
 from bot.settings import Settings, settings_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_INTERRUPTED = 130
 
 
 def common_options(command: F) -> F:
@@ -61,23 +60,6 @@ def answer_options(command: F) -> F:
     return command
 
 
-def edge(command: F) -> F:
-    """Turn our errors into one line on stderr and an exit code; Ctrl-C exits cleanly."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ArticlebotError as error:
-            click.echo(f"error: {error.message}", err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def make_settings(
     index_dir: Path | None,
     model: str | None,
@@ -104,7 +86,7 @@ def load_answerer(settings: Settings) -> Any:
     from bot.llm import make_llm
 
     llm = make_llm(settings)
-    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    index = open_index(settings, notify=lambda m: echo(m, err=True))
     return Answerer(index, settings, llm)
 
 
@@ -135,21 +117,19 @@ def index_command(
     """Index SOURCE files (.txt, .md, .html, optionally .gz) and http(s) URLs
     (default: data/article.txt). Unchanged documents are not embedded again."""
     from bot.fetch import FetchPolicy
-    from bot.index import build_index, indexed_documents
-    from bot.readers import load_documents, merge_documents
+    from bot.index import build_index
+    from bot.readers import load_documents
 
     settings = make_settings(index_dir, model)
-    notify = lambda message: click.echo(message, err=True)  # noqa: E731
+    notify = lambda message: echo(message, err=True)  # noqa: E731
     documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
-    if add:
-        documents = merge_documents(indexed_documents(settings), documents)
-    built = build_index(settings, documents, notify=notify)
+    built = build_index(settings, documents, add=add, notify=notify)
     for document in built.documents:
-        click.echo(
+        echo(
             f"Indexed {document.title} ({document.source}): {len(document.paragraphs)} "
             f"paragraphs, {len(document.sentences)} sentences"
         )
-    click.echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")
+    echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")
 
 
 @main.command("sources")
@@ -161,7 +141,7 @@ def sources_command(as_json: bool, index_dir: Path | None, model: str | None) ->
     from bot.index import open_index
 
     settings = make_settings(index_dir, model)
-    index = open_index(settings, notify=lambda m: click.echo(m, err=True))
+    index = open_index(settings, notify=lambda m: echo(m, err=True))
     for number, document in enumerate(index.documents, start=1):
         if as_json:
             emit_json(
@@ -175,9 +155,9 @@ def sources_command(as_json: bool, index_dir: Path | None, model: str | None) ->
                 }
             )
         else:
-            click.echo(f"{number}. {document.title}\n   {document.source}")
+            echo(f"{number}. {document.title}\n   {document.source}")
             date = f"{document.date}; " if document.date else ""
-            click.echo(
+            echo(
                 f"   {date}{len(document.paragraphs)} paragraphs, "
                 f"{len(document.sentences)} sentences"
             )
@@ -245,17 +225,12 @@ def print_result(
         if as_json:
             emit_json({"question": shown[:200], "error": error.message})
         else:
-            click.echo(f"error: {error.message}", err=True)
+            echo(f"error: {error.message}", err=True)
         return
     if as_json:
         emit_json(answer.to_json())
     else:
-        click.echo(format_answer(answer, len(answerer.index.documents) > 1))
-
-
-def emit_json(value: dict[str, Any]) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False))
-    sys.stdout.flush()
+        echo(format_answer(answer, len(answerer.index.documents) > 1))
 
 
 def format_answer(answer: Any, name_documents: bool = False) -> str:
@@ -298,12 +273,12 @@ def chat(
     interactive = sys.stdin.isatty() and not as_json
     if interactive:
         title = answerer.index.document.title
-        click.echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
+        echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
     history: list[Turn] = []
     for line in chat_lines(interactive):
         if isinstance(line, str) and line.strip() == "/reset":
             history.clear()
-            emit_json({"reset": True}) if as_json else click.echo("(conversation reset)")
+            emit_json({"reset": True}) if as_json else echo("(conversation reset)")
             continue
         if interactive and isinstance(line, str) and not line.strip():
             continue
@@ -320,8 +295,10 @@ def chat_lines(interactive: bool) -> Iterator[str | bytes]:
         try:
             yield input("> ")
         except EOFError:
-            click.echo()
+            echo()
             return
+        except OSError as error:  # the prompt could not be written
+            raise output_error(error) from None
 
 
 def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json: bool) -> Any:
@@ -331,12 +308,12 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
         answer = answerer.answer(line, history)
     except InputError as error:
         shown = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        emit_json({"question": shown[:200], "error": error.message}) if as_json else click.echo(
+        emit_json({"question": shown[:200], "error": error.message}) if as_json else echo(
             f"error: {error.message}", err=True
         )
         return None
     several = len(answerer.index.documents) > 1
-    emit_json(answer.to_json()) if as_json else click.echo(format_answer(answer, several) + "\n")
+    emit_json(answer.to_json()) if as_json else echo(format_answer(answer, several) + "\n")
     return answer
 
 
@@ -418,7 +395,7 @@ def eval_command(
     if qa_file.suffix == ".json":
         if answers_out:
             raise InputError("--answers goes with a QA file, not a manifest.")
-        click.echo(evaluate_manifest(qa_file, settings, baseline))
+        echo(evaluate_manifest(qa_file, settings, baseline))
         return
     evaluate_file(qa_file, settings, answers_out)
 
@@ -435,10 +412,10 @@ def evaluate_file(qa_file: Path, settings: Settings, answers_out: Path | None) -
             answers_out.write_text(lines, "utf-8")
         except OSError as error:
             raise ArticlebotError(f"Cannot write {answers_out} ({error.strerror}).") from None
-    click.echo(scores.summary())
+    echo(scores.summary())
     if answerer.settings.llm != "none":
         texts = "\n\n".join(d.text for d in answerer.index.documents)
-        click.echo(faithfulness(answers, texts).summary())
+        echo(faithfulness(answers, texts).summary())
 
 
 def evaluate_manifest(manifest: Path, settings: Settings, baseline: bool) -> str:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -324,85 +322,6 @@ class OnnxEncoder:
         return hidden, feeds["attention_mask"][:, :, None].astype(np.float32)
 
 
-def export_onnx(encoder: SentenceTransformerEncoder, directory: Path) -> bool:
-    """Export the transformer for the torch-free query path; False when the model can't be.
-
-    The export is checked against sentence-transformers before it is kept.
-    """
-    try:
-        config = _export(encoder.model, directory)
-    except Exception as error:  # any exporter failure leaves the slower, exact path
-        log.warning(
-            "ONNX export of %s failed (%s); queries will use torch", encoder.model_name, error
-        )
-        return False
-    probe = ["A probe sentence to compare encoders.", "Short one."]
-    reference = encoder.encode(probe)
-    exported = OnnxEncoder(directory).encode(probe)
-    if reference.shape != exported.shape or float(np.abs(reference - exported).max()) > 1e-4:
-        log.warning("ONNX export of %s does not match; queries will use torch", encoder.model_name)
-        (directory / "encoder.json").unlink(missing_ok=True)
-        return False
-    log.info("exported %s to ONNX (%s)", encoder.model_name, config["pooling"])
-    return True
-
-
-def _export(model: Any, directory: Path) -> dict[str, Any]:
-    import torch
-
-    transformer, pooling = model[0], _pooling_mode(model)
-    tokenizer = transformer.tokenizer
-    inputs = [
-        n
-        for n in ("input_ids", "attention_mask", "token_type_ids")
-        if n in tokenizer.model_input_names
-    ]
-    sample = tokenizer(
-        ["export sample", "a second, longer export sample"], padding=True, return_tensors="pt"
-    )
-
-    class Hidden(torch.nn.Module):
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, *args: Any) -> Any:
-            return self.inner(**dict(zip(inputs, args, strict=True))).last_hidden_state
-
-    directory.mkdir(parents=True, exist_ok=True)
-    _torch_export(
-        Hidden(transformer.auto_model).eval(), tuple(sample[n] for n in inputs), inputs, directory
-    )
-    tokenizer.backend_tokenizer.save(str(directory / "tokenizer.json"))
-    config = {
-        "pooling": pooling,
-        "normalize": any(type(m).__name__ == "Normalize" for m in model),
-        "inputs": inputs,
-        "dimension": embedding_dimension(model),
-        "max_length": int(model.max_seq_length),
-        "pad_id": int(tokenizer.pad_token_id or 0),
-    }
-    (directory / "encoder.json").write_text(json.dumps(config, indent=2), "utf-8")
-    return config
-
-
-def _torch_export(module: Any, sample: tuple[Any, ...], inputs: list[str], directory: Path) -> None:
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module,
-            sample,
-            str(directory / "model.onnx"),
-            input_names=inputs,
-            output_names=["hidden"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*inputs, "hidden"]},
-            opset_version=17,
-            dynamo=False,  # the TorchScript exporter handles BERT-like models without onnxscript
-        )
-
-
 def _is_plain_mean_pooling(model: Any) -> bool:
     """Transformer, mean Pooling and optionally Normalize: the structure late chunking assumes."""
     names = [type(module).__name__ for module in model]
@@ -410,13 +329,13 @@ def _is_plain_mean_pooling(model: Any) -> bool:
         return (
             names[:2] == ["Transformer", "Pooling"]
             and set(names[2:]) <= {"Normalize"}
-            and _pooling_mode(model) == "mean"
+            and pooling_mode(model) == "mean"
         )
     except ValueError:
         return False
 
 
-def _pooling_mode(model: Any) -> str:
+def pooling_mode(model: Any) -> str:
     pooling = model[1]
     mode = getattr(pooling, "pooling_mode", None) or (
         "cls" if getattr(pooling, "pooling_mode_cls_token", False) else "mean"
@@ -437,28 +356,3 @@ class EncoderEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encoder.encode([text])[0]]
-
-
-def ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, model: str) -> bool:
-    """Export the ONNX query encoder once per model; an intact export is reused across articles."""
-    target = directory / ENCODER_DIR
-    if _export_stamp(target) == {"model": model, "sizes": _export_sizes(target)}:
-        return (target / "encoder.json").is_file()
-    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".encoder-"))
-    ok = export_onnx(encoder, staging)
-    stamp = {"model": model, "sizes": _export_sizes(staging)}
-    (staging / "model.json").write_text(json.dumps(stamp), "utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
-    return ok
-
-
-def _export_stamp(target: Path) -> Any:
-    try:
-        return json.loads((target / "model.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _export_sizes(target: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_size for p in sorted(target.glob("*")) if p.name != "model.json"}

@@ -5,10 +5,11 @@ ArticlebotError
 ├── ArticleError           the article cannot be read
 │   └── FetchError         a URL cannot be fetched (or may not be: a private address)
 ├── IndexStoreError        the index directory cannot be used
-│   └── IndexCorruptError  the files are there but damaged (rebuilt when possible)
+│   └── IndexCorruptError  the files are there but damaged (read around when possible)
 ├── ModelError             the embedding model cannot be loaded
 ├── LLMError               the optional LLM cannot be loaded (failures while answering fall back)
-└── ConfigError            a setting or secret is missing or malformed
+├── ConfigError            a setting or secret is missing or malformed
+└── OutputError            the answer cannot be written (a full disk, a closed pipe)
 """
 
 from __future__ import annotations
@@ -66,3 +67,13 @@ class ConfigError(ArticlebotError):
     """A missing token, a malformed allowlist, an unreadable token file."""
 
     exit_code = 2
+
+
+class OutputError(ArticlebotError):
+    """Standard output that cannot be written: a full disk, or a reader that went away."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, broken_pipe: bool = False) -> None:
+        super().__init__(message)
+        self.broken_pipe = broken_pipe

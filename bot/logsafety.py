@@ -8,11 +8,30 @@ log record as it is made, tracebacks included.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 REDACTED = "<token>"
 _SECRETS: set[str] = set()
+# scheme://user:password@host: everything between the scheme and the host's last @
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/?#]*@")
+SHOWN_URL_CHARS = 300
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def url_without_credentials(url: str) -> str:
+    """A URL fit to keep as a document's source: any user name and password dropped, and
+    control characters percent-encoded, so they never reach a terminal."""
+    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", _USERINFO.sub(r"\1", url))
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show or log in one line: as above, and cut to a readable length."""
+    shown = url_without_credentials(url)
+    return shown if len(shown) <= SHOWN_URL_CHARS else shown[: SHOWN_URL_CHARS - 1] + "…"
 
 
 def quiet_http_logs() -> None:

@@ -8,11 +8,9 @@ readable text we render from them (markup gone, headings and list items kept as 
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import html
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,14 +18,24 @@ from typing import Any
 
 from bot.article import MAX_ARTICLE_BYTES, decode_article, parse_article, read_bytes
 from bot.errors import ArticleError
+from bot.inflate import inflate
+from bot.logsafety import redact_url
 from bot.types import Document, Raw
+from bot.webpage import html_to_text
 
+MAX_TITLE_CHARS = 200
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^<>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
 _MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
-_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|[\s:|-]*$")
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding=["']([A-Za-z0-9_\-]+)""")
+# a table's separator row, "| --- | :-: |": a pipe and nothing but these characters (one
+# character class: the old single pattern took quadratic time over a line of pipes)
+_TABLE_CHARS = re.compile(r"[\s:|-]*")
+_SETEXT = re.compile(r"\s*(?:=+|-+)\s*")
+_XML_ENCODING = re.compile(rb"""^<\?xml[^<>]+encoding=["']([A-Za-z0-9_\-]+)""")
+# codecs Python knows that are not character sets a page may declare: they transform text
+# (IDNA, escapes) or, as UTF-7, hide markup; decoding a page with them is refused
+_NOT_CHARSETS = {"idna", "punycode", "raw-unicode-escape", "unicode-escape", "utf-7"}
 
 
 def is_url(source: str) -> bool:
@@ -41,7 +49,8 @@ def load_document(source: str, policy: Any = None) -> Document:
 
         return document_from(fetch(source, policy or FetchPolicy()))
     if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source):
-        raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {source!r}.")
+        shown = redact_url(source)
+        raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {shown!r}.")
     return document_from(read_file(Path(source).expanduser().resolve()))
 
 
@@ -78,15 +87,11 @@ def read_file(path: Path) -> Raw:
 
 
 def _gunzip(data: bytes, path: Path) -> bytes:
-    """Decompress with a cap, so a small bomb cannot fill memory."""
-    try:
-        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        out = inflater.decompress(data, MAX_ARTICLE_BYTES + 1)
-    except (zlib.error, gzip.BadGzipFile):
-        raise ArticleError(f"{path} is not a valid gzip file.") from None
-    if len(out) > MAX_ARTICLE_BYTES:
-        raise ArticleError(f"{path} unpacks to more than {MAX_ARTICLE_BYTES // 2**20} MB.")
-    return out
+    """Every member, with a cap, so a small bomb cannot fill memory; a file cut short is
+    refused rather than read in part."""
+    if not data.startswith(b"\x1f\x8b"):
+        raise ArticleError(f"{path} is not a valid gzip file.")
+    return inflate([data], ["gzip"], MAX_ARTICLE_BYTES, str(path))
 
 
 def _looks_like_html(data: bytes) -> bool:
@@ -109,7 +114,13 @@ def document_from(raw: Raw) -> Document:
         raise ArticleError(f"{raw.source} has no readable text.")
     sha = raw.sha256 or hashlib.sha256(raw.data).hexdigest()
     document = parse_article(rendered, source=raw.source, sha256=sha)
-    return replace(document, title=title) if title else document
+    return replace(document, title=capped(title or document.title))
+
+
+def capped(title: str) -> str:
+    """A title short enough to name a document in a line: pages put anything in <title>."""
+    title = " ".join(title.split())
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1] + "…"
 
 
 def decode(raw: Raw) -> str:
@@ -120,13 +131,22 @@ def decode(raw: Raw) -> str:
         return decode_article(data.decode("utf-16").encode("utf-8"), name=raw.source)
     declared = (raw.charset or _declared_charset(data)) if raw.kind == "html" else raw.charset
     if declared and _normal(declared) not in ("utf-8", "utf8"):
-        try:
-            return decode_article(data.decode(declared).encode("utf-8"), name=raw.source)
-        except (LookupError, UnicodeDecodeError):
-            raise ArticleError(
-                f"{raw.source} declares charset {declared!r} but is not valid in it."
-            ) from None
+        return decode_article(_recode(data, declared, raw.source), name=raw.source)
     return decode_article(data, name=raw.source)
+
+
+def _recode(data: bytes, charset: str, source: str) -> bytes:
+    """`data` in the declared charset, as UTF-8; a charset that is unknown, not a charset,
+    or that the bytes are not valid in, is refused in one line."""
+    try:
+        name = codecs.lookup(charset).name
+        if name.replace("_", "-") in _NOT_CHARSETS:
+            raise LookupError(name)
+        return data.decode(name).encode("utf-8")
+    except (LookupError, UnicodeError, ValueError):  # UnicodeError: punycode's and idna's
+        raise ArticleError(
+            f"{source} declares charset {charset!r} but is not valid in it."
+        ) from None
 
 
 def _declared_charset(data: bytes) -> str:
@@ -136,46 +156,6 @@ def _declared_charset(data: bytes) -> str:
 
 def _normal(charset: str) -> str:
     return charset.strip().lower().replace("_", "-")
-
-
-def html_to_text(page: str) -> tuple[str, str]:
-    """The main text of a page (trafilatura, which drops navigation and boilerplate) as
-    Markdown-rendered lines, headed by its title, byline and date where the page has them."""
-    import trafilatura
-
-    body = trafilatura.extract(
-        page,
-        output_format="markdown",
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_recall=True,
-    )
-    metadata = trafilatura.extract_metadata(page, extensive=False)
-    title = (metadata.title or "").strip() if metadata else ""
-    header = [title]
-    if metadata and metadata.author:
-        header.append(f"By {metadata.author}")
-    if metadata and metadata.date:
-        header.append(metadata.date)
-    rendered = markdown_to_text(body or "")
-    if not rendered.strip():
-        return "", title
-    first, _, rest = rendered.partition("\n\n")
-    if title and first.strip() == title:
-        rendered = rest  # the page's own headline: it leads the header instead
-    visible = _words(html.unescape(re.sub(r"<[^>]*>", " ", page)))
-    anywhere = _words(html.unescape(page)) | {"by"}  # metadata lives in attributes
-    kept = [line for line in header if line and _words(line) <= anywhere]
-    kept += [block for block in rendered.split("\n\n") if _words(block) <= visible]
-    return "\n\n".join(kept), title if _words(title) <= anywhere else ""
-
-
-def _words(text: str) -> set[str]:
-    """Words for the check that extraction invented nothing: a block whose words are not
-    all on the page (an extractor may drop characters and join what was apart) is left out."""
-    return set(re.findall(r"[^\W_]+", text.lower()))
 
 
 def markdown_to_text(markdown: str) -> str:
@@ -197,14 +177,13 @@ def markdown_to_text(markdown: str) -> str:
             in_code = not in_code
             flush()
             continue
-        if in_code or _MD_RULE.match(line) or _TABLE_RULE.match(line):
+        if in_code or _MD_RULE.match(line) or _is_table_rule(line):
             flush()
             continue
-        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
-        next_line = lines[i + 1] if i + 1 < len(lines) else ""
-        if heading or (stripped and re.match(r"^\s*(?:=+|-+)\s*$", next_line) and not paragraph):
+        heading = _heading(line, lines[i + 1] if i + 1 < len(lines) else "", bool(paragraph))
+        if heading is not None:
             flush()
-            blocks.append(_inline(heading.group(1) if heading else stripped))
+            blocks.append(_inline(heading))
             continue
         if not stripped:
             flush()
@@ -219,6 +198,23 @@ def markdown_to_text(markdown: str) -> str:
     return "\n\n".join(block for block in blocks if block.strip())
 
 
+def _is_table_rule(line: str) -> bool:
+    return "|" in line and _TABLE_CHARS.fullmatch(line) is not None
+
+
+def _heading(line: str, next_line: str, in_paragraph: bool) -> str | None:
+    """The text of a heading ('## Title ##', or a line over '===' or '---'), None for any
+    other line. String methods, not one regular expression, which took quadratic time over
+    a long run of spaces."""
+    match = re.match(r"\s{0,3}#{1,6}(?:\s|$)", line)
+    if match is None:
+        underlined = line.strip() and not in_paragraph and _SETEXT.fullmatch(next_line)
+        return line.strip() if underlined else None
+    text = line[match.end() :].strip()
+    closed = text.rstrip("#")
+    return closed.rstrip() if closed == "" or closed[-1].isspace() else text
+
+
 def _without_front_matter(lines: list[str]) -> list[str]:
     if lines and lines[0].strip() == "---":
         for end in range(1, len(lines)):
@@ -228,14 +224,24 @@ def _without_front_matter(lines: list[str]) -> list[str]:
 
 
 def _inline(text: str) -> str:
-    """Inline Markdown to plain text: links keep their words, images and tags go."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\[[^\]]*\]", r"\1", text)
-    text = re.sub(r"<(https?://[^>]+)>", r"\1", text)
-    text = re.sub(r"</?[A-Za-z][^>]*>", "", text)
-    text = re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])", r"\2", text)
-    text = re.sub(r"`([^`]*)`", r"\1", text)
+    """Inline Markdown to plain text: links keep their words, images and tags go. No span
+    may hold its own opening character, so a line of a thousand `[` or `**` costs linear
+    time, not quadratic: each attempt stops at the next opener."""
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
     text = text.replace("|", " ")
     return " ".join(html.unescape(text).split())
+
+
+_INLINE = [
+    (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images
+    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # links
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"<(https?://[^<>]+)>"), r"\1"),  # autolinks
+    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # tags
+    (re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*"), r"\1"),  # **strong**
+    (re.compile(r"__(?=[^\s_])([^_]+?)(?<=\S)__"), r"\1"),  # __strong__
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *emphasis*
+    (re.compile(r"(?<![\w_])_(?=[^\s_])([^_]+?)(?<=\S)_(?![\w_])"), r"\1"),  # _emphasis_
+    (re.compile(r"`([^`]*)`"), r"\1"),  # `code`
+]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,15 @@ from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# how a user sets a field, for the error that names it
+_SET_BY = {
+    "rate_limit": "ARTICLEBOT_RATE_LIMIT",
+    "rate_window_seconds": "ARTICLEBOT_RATE_LIMIT",
+    "telegram_max_rate": "ARTICLEBOT_TELEGRAM_MAX_RATE",
+    "llm_timeout_seconds": "--llm-timeout or ARTICLEBOT_LLM_TIMEOUT",
+    "webhook_port": "--port",
+    "min_confidence": "--min-confidence or ARTICLEBOT_MIN_CONFIDENCE",
+}
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str = field(default="", repr=False)
     allowed_chats: frozenset[int] | None = None
-    admin_chats: frozenset[int] = frozenset()  # may /load new articles
+    admin_users: frozenset[int] = frozenset()  # user ids of the operators, who may /load
     allow_private_urls: bool = False
     rate_limit: int = 10  # questions per user ...
     rate_window_seconds: float = 60.0  # ... in this window
@@ -51,6 +61,19 @@ class Settings:
     openai_base_url: str = ""
     openai_api_key: str = field(default="", repr=False)
     ollama_base_url: str = ""
+
+    def __post_init__(self) -> None:
+        """Every number is finite and above zero: a NaN window or an infinite time-out would
+        quietly switch a limit off."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            name = item.name
+            label = f"{name} ({_SET_BY[name]})" if name in _SET_BY else name
+            if name == "min_confidence":
+                if value is not None:
+                    parse_share(str(value), label)  # a probability: 0 answers everything
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                check_positive(value, label)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields replaced; None means 'keep the current value'."""
@@ -81,19 +104,23 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["telegram_token"] = env["TELEGRAM_BOT_TOKEN"].strip()
     if env.get("ARTICLEBOT_WEBHOOK_SECRET"):
         values["webhook_secret"] = env["ARTICLEBOT_WEBHOOK_SECRET"]
-    for name, key in (
-        ("ARTICLEBOT_ALLOWED_CHATS", "allowed_chats"),
-        ("ARTICLEBOT_ADMIN_CHATS", "admin_chats"),
-    ):
-        if env.get(name, "").strip():
-            values[key] = parse_chat_ids(env[name], name)
+    if env.get("ARTICLEBOT_ALLOWED_CHATS", "").strip():
+        values["allowed_chats"] = parse_chat_ids(env["ARTICLEBOT_ALLOWED_CHATS"])
+    if env.get("ARTICLEBOT_ADMIN_CHATS", "").strip():
+        # any member of a listed group could /load: refuse to guess what was meant
+        raise ConfigError(
+            "ARTICLEBOT_ADMIN_CHATS is replaced by ARTICLEBOT_ADMINS: /load is now allowed "
+            "to users, not chats; list the operators' user ids there."
+        )
+    if env.get("ARTICLEBOT_ADMINS", "").strip():
+        values["admin_users"] = parse_user_ids(env["ARTICLEBOT_ADMINS"], "ARTICLEBOT_ADMINS")
     if env.get("ARTICLEBOT_TELEGRAM_MAX_RATE"):
         values["telegram_max_rate"] = parse_positive(
             env["ARTICLEBOT_TELEGRAM_MAX_RATE"], "ARTICLEBOT_TELEGRAM_MAX_RATE"
         )
     if env.get("ARTICLEBOT_RATE_LIMIT"):
         values["rate_limit"], values["rate_window_seconds"] = parse_rate(
-            env["ARTICLEBOT_RATE_LIMIT"]
+            env["ARTICLEBOT_RATE_LIMIT"], "ARTICLEBOT_RATE_LIMIT"
         )
     return values
 
@@ -120,20 +147,28 @@ def parse_chat_ids(text: str, name: str = "ARTICLEBOT_ALLOWED_CHATS") -> frozens
     try:
         return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip())
     except ValueError:
-        raise ConfigError(f"{name} must be chat ids separated by commas, not {text!r}.") from None
+        raise ConfigError(
+            f"{name} must be numeric ids separated by commas, not {text!r}."
+        ) from None
 
 
-def parse_rate(text: str) -> tuple[int, float]:
+def parse_user_ids(text: str, name: str) -> frozenset[int]:
+    """'123, 456' -> {123, 456}: user ids are positive (a negative id is a group)."""
+    ids = parse_chat_ids(text, name)
+    if any(i <= 0 for i in ids):
+        raise ConfigError(f"{name} must be user ids (positive numbers), not {text!r}.")
+    return ids
+
+
+def parse_rate(text: str, name: str = "ARTICLEBOT_RATE_LIMIT") -> tuple[int, float]:
     """'10/60' -> 10 questions per 60 seconds."""
     try:
         count, seconds = text.split("/")
         parsed = int(count), float(seconds)
     except ValueError:
-        raise ConfigError(
-            f"A rate limit looks like 10/60 (questions/seconds), not {text!r}."
-        ) from None
-    if parsed[0] < 1 or parsed[1] <= 0:
-        raise ConfigError(f"A rate limit needs positive numbers, not {text!r}.")
+        raise ConfigError(f"{name} looks like 10/60 (questions/seconds), not {text!r}.") from None
+    if parsed[0] < 1 or not math.isfinite(parsed[1]) or parsed[1] <= 0:
+        raise ConfigError(f"{name} needs a finite, positive count and seconds, not {text!r}.")
     return parsed
 
 
@@ -163,6 +198,12 @@ def parse_positive(text: str, name: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value <= 0:
-        raise ConfigError(f"{name} must be a positive number, not {text!r}.")
+    check_positive(value, name, shown=text)
     return value
+
+
+def check_positive(value: float, name: str, shown: object = None) -> None:
+    """A finite number above zero, or a one-line error that names the setting."""
+    if not math.isfinite(value) or value <= 0:
+        shown = value if shown is None else shown
+        raise ConfigError(f"{name} must be a finite number above 0, not {shown!r}.")

@@ -11,20 +11,25 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
 
-from telegram import BotCommand, Message, Update
+from telegram import Bot, BotCommand, Message, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
-    BaseUpdateProcessor,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -37,7 +42,8 @@ from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
 from bot.settings import Settings
-from bot.telegram_format import format_answer, plain
+from bot.telegram_flow import ADMIT, ChatOrderedProcessor, QuestionQuota
+from bot.telegram_format import TELEGRAM_LIMIT, format_answer, plain, split_html
 from bot.telegram_library import Library
 from bot.types import Answer, Turn
 
@@ -77,47 +83,6 @@ class Conversations:
         self._turns.pop(chat_id, None)
 
 
-class QuestionQuota:
-    """A sliding-window limit of questions per user."""
-
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._limit, self._window, self._clock = limit, window_seconds, clock
-        self._asked: dict[int, deque[float]] = defaultdict(deque)
-
-    def allow(self, user_id: int) -> bool:
-        now, asked = self._clock(), self._asked[user_id]
-        while asked and now - asked[0] >= self._window:
-            asked.popleft()
-        if len(asked) >= self._limit:
-            return False
-        asked.append(now)
-        return True
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Concurrent across chats, in order within a chat."""
-
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._locks[chat.id]:
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
-
-
 class TelegramFrontend:
     """The handlers, sharing the answerer, the conversations and the quota."""
 
@@ -127,6 +92,42 @@ class TelegramFrontend:
         self.conversations = Conversations(settings.history_turns, settings.history_ttl_seconds)
         self.quota = QuestionQuota(settings.rate_limit, settings.rate_window_seconds)
         self.executor = ThreadPoolExecutor(settings.answer_workers, thread_name_prefix="answer")
+        self.bot: Bot | None = None  # the application's, once it is built
+
+    def admit(self, update: object) -> str:
+        """Before an update takes a slot: one meant for the bot counts against its sender's
+        quota; anything else passes, to be ignored."""
+        if not isinstance(update, Update) or not self.meant_for_bot(update):
+            return ADMIT
+        # the sender: a user, or the chat posting as itself (a channel, an anonymous admin)
+        sender, chat = update.effective_sender, update.effective_chat
+        return self.quota.check(sender.id if sender else chat.id if chat else 0)
+
+    def meant_for_bot(self, update: Update) -> bool:
+        """What the handlers would answer: anything in a private chat, a command for us, a
+        mention, or a reply to the bot; edits and channel posts alike."""
+        message, bot = update.effective_message, self.bot
+        if message is None or bot is None:
+            return False
+        if message.chat.type == ChatType.PRIVATE or is_reply_to(message, bot.id):
+            return True
+        words = (message.text or "").split(maxsplit=1)
+        command = words[0] if words else ""
+        if command.startswith("/"):
+            return "@" not in command or command.lower().endswith(f"@{bot.username}".lower())
+        return addressed_question(message, bot.username, bot.id) is not None
+
+    async def refuse(self, update: object) -> None:
+        """The one reply a sender over the quota gets; what they send next is dropped unseen."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None or self.bot is None or not isinstance(update, Update):
+            return
+        message = update.effective_message
+        reply_to = message.message_id if message else None
+        try:
+            await send_with_retry(self.bot, chat.id, render("telegram_rate_limited"), reply_to)
+        except TelegramError as error:
+            log.warning("could not tell a chat it is over the quota (%s)", error.message)
 
     def allowed(self, update: Update) -> bool:
         chats = self.settings.allowed_chats
@@ -195,15 +196,8 @@ class TelegramFrontend:
     async def answer(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
     ) -> None:
-        chat, user = update.effective_chat, update.effective_user
+        chat = update.effective_chat
         if chat is None:
-            return
-        if user is not None and not self.quota.allow(user.id):
-            await self.reply(
-                update,
-                context,
-                [render("telegram_rate_limited")],
-            )
             return
         computing = asyncio.ensure_future(
             self.compute(question, self.conversations.history(chat.id))
@@ -231,8 +225,9 @@ class TelegramFrontend:
             return
         reply_to = update.effective_message.message_id if update.effective_message else None
         for text in messages:
-            await send_with_retry(context, chat.id, text, reply_to)
-            reply_to = None
+            for piece in split_html(text, TELEGRAM_LIMIT):  # every message, whatever made it
+                await send_with_retry(context.bot, chat.id, piece, reply_to)
+                reply_to = None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error with its traceback; the user gets a short apology, never the trace."""
@@ -255,13 +250,11 @@ async def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         log.info("typing action not sent (%s)", error.message)
 
 
-async def send_with_retry(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, reply_to: int | None
-) -> None:
+async def send_with_retry(bot: Bot, chat_id: int, text: str, reply_to: int | None) -> None:
     """Send one HTML message; network errors are retried with backoff (429s by AIORateLimiter)."""
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            await context.bot.send_message(
+            await bot.send_message(
                 chat_id,
                 text,
                 parse_mode=ParseMode.HTML,
@@ -301,16 +294,18 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
         raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
     quiet_http_logs()
     redact_in_logs(settings.telegram_token)
+    frontend = TelegramFrontend(settings, answerer)
+    processor = ChatOrderedProcessor(admit=frontend.admit, refuse=frontend.refuse)
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=5))
     )
-    builder = builder.concurrent_updates(ChatOrderedProcessor()).post_init(_register_commands)
+    builder = builder.concurrent_updates(processor).post_init(_register_commands)
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
     application = builder.build()
-    frontend = TelegramFrontend(settings, answerer)
+    frontend.bot = application.bot
     application.bot_data["frontend"] = frontend
     application.add_handler(TypeHandler(Update, frontend.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], frontend.start))

@@ -14,6 +14,7 @@ from bot.types import Answer, Citation
 
 TELEGRAM_LIMIT = 4096
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_TAG = re.compile(r"(<[^<>]*>)")
 
 
 @dataclass(frozen=True)
@@ -146,3 +147,83 @@ def format_answer(
 def plain(text: str) -> str:
     """User or article text made safe for parse_mode=HTML."""
     return html.escape(text, quote=False)
+
+
+def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Telegram HTML of any length as messages of at most `limit` UTF-16 units: cut at a
+    line or word break where one fits, never inside a tag or an entity; a tag open at a cut
+    is closed there and opened again in the next message."""
+    if utf16_length(text) <= limit:
+        return [text]
+    messages: list[str] = []
+    current, stack = "", list[str]()  # stack: the opening tags in force, as written
+    for token in _TAG.split(text):
+        if token.startswith("<"):
+            stack = _after_tag(stack, token)
+            current += token
+            continue
+        while token:
+            room = limit - utf16_length(current) - utf16_length(_closing(stack))
+            fresh = current == "".join(stack)
+            piece = _fitting(token, room, words=not fresh)
+            if not piece and not fresh:
+                messages.append(_closed(current, stack))
+                current = "".join(stack)
+                continue
+            piece = piece or token[: max(1, _prefix_within(token, room))]  # no room at all
+            current, token = current + piece, token[len(piece) :]
+    if current.strip():
+        messages.append(current)
+    return messages
+
+
+def _after_tag(stack: list[str], tag: str) -> list[str]:
+    name = tag.strip("</>").split()[0].lower() if tag.strip("</>") else ""
+    if tag.startswith("</"):
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i][1:].split(">")[0].split()[0].lower() == name:
+                return stack[:i]
+        return stack
+    return stack if tag.endswith("/>") else [*stack, tag]
+
+
+def _closed(current: str, stack: list[str]) -> str:
+    """`current` with its open tags closed; a tag opened just before the cut moves on whole
+    to the next message instead of leaving an empty pair here."""
+    still_open = list(stack)
+    while still_open and current.endswith(still_open[-1]):
+        current = current[: -len(still_open.pop())]
+    return current + _closing(still_open)
+
+
+def _closing(stack: list[str]) -> str:
+    return "".join(f"</{tag[1:].split('>')[0].split()[0]}>" for tag in reversed(stack))
+
+
+def _fitting(text: str, room: int, words: bool) -> str:
+    """The longest start of `text` within `room` units, ending at a line or word break if
+    it does not take all of `text` ('' if there is none and `words`), and never inside an
+    entity such as &amp;."""
+    cut = _prefix_within(text, room)
+    if cut >= len(text):
+        return text
+    breaks = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
+    if breaks > 0:
+        cut = breaks + 1
+    elif words:
+        return ""
+    entity = text.rfind("&", 0, cut)
+    if entity >= 0 and ";" not in text[entity:cut]:
+        cut = entity
+    return text[:cut]
+
+
+def _prefix_within(text: str, room: int) -> int:
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if utf16_length(text[:middle]) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return low

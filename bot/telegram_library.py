@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot.core import Answerer
 from bot.embeddings import SentenceTransformerEncoder
 from bot.errors import ArticlebotError
+from bot.logsafety import redact_url, url_without_credentials
 from bot.prompts import render
 from bot.settings import Settings
 from bot.telegram_format import plain
@@ -28,15 +29,16 @@ MAX_LISTED = 30
 def rebuild_with(
     settings: Settings, answerer: Answerer, url: str, encoder: SentenceTransformerEncoder
 ) -> Answerer:
-    """Fetch `url`, index it with the current documents (unchanged ones are not embedded
-    again), and return an answerer over the result. Raises ArticlebotError on failure."""
+    """Fetch `url`, add it to the indexed documents (unchanged ones are not embedded again),
+    and return an answerer over the result. Raises ArticlebotError on failure."""
     from bot.fetch import FetchPolicy
     from bot.index import build_index
-    from bot.readers import load_documents, merge_documents
+    from bot.readers import load_documents
 
     new = load_documents([url], FetchPolicy(allow_private=settings.allow_private_urls))
-    documents = merge_documents(answerer.index.documents, new)
-    return answerer.with_index(build_index(settings, documents, encoder))
+    # merged with what is indexed on disk, under the index's lock, so that an `index --add`
+    # running meanwhile is not undone
+    return answerer.with_index(build_index(settings, new, encoder, add=True))
 
 
 class Library:
@@ -64,11 +66,12 @@ class Library:
         await self.frontend.reply(update, context, ["\n".join(lines)])
 
     async def load(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/load URL: operators only; the chat hears back when it is done."""
-        chat = update.effective_chat
+        """/load URL: operators only (by user id); the chat hears back when it is done."""
+        chat, user = update.effective_chat, update.effective_user
         if chat is None:
             return
-        if chat.id not in self.settings.admin_chats:
+        # the user, not the chat: in an operators' group every member shares the chat's id
+        if user is None or user.id not in self.settings.admin_users:
             await self.frontend.reply(update, context, [render("telegram_load_refused")])
             return
         if len(context.args or []) != 1:
@@ -80,7 +83,7 @@ class Library:
         url = (context.args or [""])[0]
         self.loading = True
         await self.frontend.reply(
-            update, context, [render("telegram_load_started", url=plain(url))]
+            update, context, [render("telegram_load_started", url=plain(redact_url(url)))]
         )
         context.application.create_task(self._load(update, context, url), update=update)
 
@@ -91,15 +94,16 @@ class Library:
                 self.pool, rebuild_with, self.settings, self.frontend.answerer, url, self.encoder
             )
         except ArticlebotError as error:
-            log.warning("loading %s failed: %s", url, error.message)
+            log.warning("loading %s failed: %s", redact_url(url), error.message)
             text = render("telegram_load_failed", reason=plain(error.message))
         except Exception:  # logged with its traceback; the operator gets one line
-            log.exception("loading %s failed", url)
+            log.exception("loading %s failed", redact_url(url))
             text = render("telegram_load_failed", reason="an internal error (see the log).")
         else:
             self.frontend.answerer = answerer
             documents = answerer.index.documents
-            added = next((d for d in documents if d.source == url), documents[-1])
+            source = url_without_credentials(url)
+            added = next((d for d in documents if d.source == source), documents[-1])
             text = render(
                 "telegram_load_done",
                 title=plain(added.title),

@@ -112,6 +112,16 @@ def page_server() -> Any:
     server.close()
 
 
+@pytest.fixture()
+def fake_api() -> Any:
+    """A fake Telegram Bot API server on 127.0.0.1 (tests/fake_bot_api.py)."""
+    from tests.fake_bot_api import TEST_TOKEN, FakeBotApi
+
+    api = FakeBotApi(TEST_TOKEN)
+    yield api
+    api.close()
+
+
 SOCIAL_CONTRACT = Path("/usr/share/doc/debian/social-contract.txt.gz")
 LEADERS = Path("/usr/share/doc/debian-history/docs/leaders.en.html")
 

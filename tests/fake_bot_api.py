@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+TEST_TOKEN = "123456:SECRET-token-never-logged"
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "ArticleBot", "username": "article_test_bot"}
 MAX_LONG_POLL = 1.0
 _TRUE_METHODS = {

@@ -188,6 +188,9 @@ def test_an_unknown_model_is_one_line_and_exit_5(run_cli: Run, tmp_path: Path) -
         (["--llm", "llamacpp:/no/such/model.gguf"], {}, 6, "LLM model file not found"),
         (["--llm", "openai:m"], {"OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}, 2, "OPENAI"),
         (["--llm-timeout", "0"], {}, 2, "--llm-timeout"),
+        (["--llm-timeout", "inf"], {}, 2, "--llm-timeout"),
+        (["--llm-timeout", "nan"], {}, 2, "--llm-timeout"),
+        ([], {"ARTICLEBOT_RATE_LIMIT": "10/nan"}, 2, "ARTICLEBOT_RATE_LIMIT"),
     ],
 )
 def test_a_bad_llm_setting_is_one_line_and_an_exit_code(
@@ -288,3 +291,63 @@ def test_sources_lists_and_ask_source_limits(
     )
     unknown = run_cli("ask", *index, "--source", "nope", "Who is the mayor?")
     assert unknown.returncode == 2 and "No indexed document matches 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize("url", ["http://[zz/", "http://user:s3cret@[zz/"])
+def test_a_malformed_url_is_one_line_and_exit_3(run_cli: Run, tmp_path: Path, url: str) -> None:
+    result = run_cli("index", url, "--index-dir", str(tmp_path / "idx"))
+    assert result.returncode == 3 and "not a valid URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "s3cret" not in result.stderr
+    no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["sources"], b""),
+        (["sources", "--json"], b""),
+        (["ask", "Who is Ashton Carter?"], b""),
+        (["ask", "--json", "-"], b"Who is Ashton Carter?\n"),
+        (["chat", "--json"], b"Who is Ashton Carter?\n"),
+    ],
+)
+def test_a_full_stdout_is_one_line_and_exit_7(
+    index_dir: Path, article_index: object, args: list[str], stdin: bytes
+) -> None:
+    env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            input=stdin,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=PROJECT_ROOT,
+            timeout=300,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 7, stderr
+    assert stderr.startswith("error: Cannot write the output") and stderr.count("\n") == 1
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+
+
+def test_a_reader_that_goes_away_ends_the_batch_quietly(
+    index_dir: Path, article_index: object
+) -> None:
+    env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+    assert process.stdin and process.stdout and process.stderr
+    process.stdin.write(b"Who is Ashton Carter?\n" * 200)
+    process.stdin.close()
+    process.stdout.readline()  # one answer, then the reader hangs up, as `| head -1` does
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr and not stderr.strip()

@@ -47,22 +47,39 @@ def test_a_current_index_loads_without_rebuilding(own_index: Settings) -> None:
     assert len(index.document.sentences) == index.sentence_vectors.shape[0]
 
 
-def test_a_changed_article_is_reindexed(own_index: Settings) -> None:
+def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `directory` with its size and modification time."""
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in directory.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def test_a_changed_article_is_answered_as_it_is_now_without_writing(own_index: Settings) -> None:
     own_index.article.write_text(
         "A new headline\n\nSomething else happened today in Paris.\n", "utf-8"
     )
+    before = snapshot(own_index.index_dir)
     notes: list[str] = []
     index = open_index(own_index, notes.append)
-    assert any("has changed" in n for n in notes)
+    assert any("has changed" in n and "articlebot index" in n for n in notes)
     assert index.document.title == "A new headline"
+    assert snapshot(own_index.index_dir) == before  # reading never writes
 
 
-def test_another_model_triggers_a_rebuild(own_index: Settings) -> None:
+def test_another_model_is_rebuilt_in_memory_and_the_index_left_alone(
+    own_index: Settings,
+) -> None:
     path = own_index.index_dir / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "model": "some-other-model"}))
+    before = snapshot(own_index.index_dir)
     notes: list[str] = []
-    open_index(own_index, notes.append)
+    index = open_index(own_index, notes.append)
     assert any("built with model" in n for n in notes)
+    assert index.store.similarity_search("Carter", k=1)
+    assert snapshot(own_index.index_dir) == before
+    build_index(own_index)  # a build is what rewrites it
     assert json.loads(path.read_text())["model"] == "all-MiniLM-L6-v2"
 
 
@@ -70,15 +87,19 @@ def test_another_model_triggers_a_rebuild(own_index: Settings) -> None:
     "victim",
     ["GEN/paragraphs.faiss", "GEN/sentences.npy", "manifest.json", "query_encoder/model.onnx"],
 )
-def test_damaged_files_are_reported_and_rebuilt(own_index: Settings, victim: str) -> None:
+def test_damaged_files_are_reported_and_read_around_in_memory(
+    own_index: Settings, victim: str
+) -> None:
     manifest = read_manifest(own_index.index_dir)
     assert manifest is not None
     path = own_index.index_dir / victim.replace("GEN", manifest["generation"])
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
+    before = snapshot(own_index.index_dir)
     notes: list[str] = []
     index = open_index(own_index, notes.append)
     assert any("damaged" in n for n in notes)
     assert index.store.similarity_search("Carter", k=1)
+    assert snapshot(own_index.index_dir) == before
 
 
 def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import ConfigError
 from bot.settings import Settings, settings_from_env
 
 
@@ -32,11 +33,66 @@ def test_llm_settings_from_env() -> None:
     assert settings_from_env({"ARTICLEBOT_LLM": "openai:m"}, llm="none").llm == "none"
 
 
-def test_admin_chats_from_env() -> None:
+def test_admins_are_users_from_env() -> None:
     from bot.errors import ConfigError
 
-    settings = settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "12, -100345"})
-    assert settings.admin_chats == frozenset({12, -100345})
-    assert Settings().admin_chats == frozenset() and not Settings().allow_private_urls
-    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMIN_CHATS must be chat ids"):
-        settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "alice"})
+    settings = settings_from_env({"ARTICLEBOT_ADMINS": "12, 345"})
+    assert settings.admin_users == frozenset({12, 345})
+    assert Settings().admin_users == frozenset() and not Settings().allow_private_urls
+    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMINS must be numeric ids"):
+        settings_from_env({"ARTICLEBOT_ADMINS": "alice"})
+    with pytest.raises(ConfigError, match="ARTICLEBOT_ADMINS must be user ids"):
+        settings_from_env({"ARTICLEBOT_ADMINS": "12, -100345"})  # a group: any member could
+    with pytest.raises(ConfigError, match="replaced by ARTICLEBOT_ADMINS"):
+        settings_from_env({"ARTICLEBOT_ADMIN_CHATS": "12"})
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"ARTICLEBOT_RATE_LIMIT": "10/nan"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_RATE_LIMIT": "10/inf"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_RATE_LIMIT": "10/-1"}, "ARTICLEBOT_RATE_LIMIT"),
+        ({"ARTICLEBOT_LLM_TIMEOUT": "nan"}, "ARTICLEBOT_LLM_TIMEOUT"),
+        ({"ARTICLEBOT_LLM_TIMEOUT": "inf"}, "ARTICLEBOT_LLM_TIMEOUT"),
+        ({"ARTICLEBOT_TELEGRAM_MAX_RATE": "Infinity"}, "ARTICLEBOT_TELEGRAM_MAX_RATE"),
+        ({"ARTICLEBOT_TELEGRAM_MAX_RATE": "0"}, "ARTICLEBOT_TELEGRAM_MAX_RATE"),
+    ],
+)
+def test_numeric_settings_are_finite_and_positive(env: dict[str, str], named: str) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=named) as raised:
+        settings_from_env(env)
+    assert "\n" not in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("llm_timeout_seconds", float("inf")),
+        ("llm_timeout_seconds", float("nan")),
+        ("rate_window_seconds", 0.0),
+        ("history_turns", -1),
+        ("answer_workers", 0),
+    ],
+)
+def test_a_flag_or_a_constructed_setting_is_checked_too(field: str, value: float) -> None:
+    from bot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=field):
+        settings_from_env({}, **{field: value})
+    with pytest.raises(ConfigError, match=field):
+        Settings(**{field: value})
+
+
+@pytest.mark.parametrize("text", ["nan", "1.5", "-0.1", "inf", "high"])
+def test_min_confidence_is_a_probability(text: str) -> None:
+    with pytest.raises(ConfigError, match="ARTICLEBOT_MIN_CONFIDENCE"):
+        settings_from_env({"ARTICLEBOT_MIN_CONFIDENCE": text})
+
+
+def test_min_confidence_from_the_environment_and_zero_answers_everything() -> None:
+    assert settings_from_env({"ARTICLEBOT_MIN_CONFIDENCE": "0.6"}).min_confidence == 0.6
+    assert settings_from_env({"ARTICLEBOT_MIN_CONFIDENCE": "0"}).min_confidence == 0.0
+    assert settings_from_env({}).min_confidence is None

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,9 +34,9 @@ from bot.telegram import (
 )
 from bot.telegram_format import TELEGRAM_LIMIT, utf16_length
 from bot.types import Answer, Citation, Turn
-from tests.fake_bot_api import BOT_USER, FakeBotApi
+from tests.fake_bot_api import BOT_USER, TEST_TOKEN, FakeBotApi
 
-TOKEN = "123456:SECRET-token-never-logged"
+TOKEN = TEST_TOKEN
 ALLOWED_TAGS = {"b", "i", "blockquote", "code"}
 
 
@@ -57,13 +57,6 @@ class FakeAnswerer:
         if question == "crash":
             raise RuntimeError("boom")
         return self.answers[question]
-
-
-@pytest.fixture()
-def fake_api() -> Iterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN)
-    yield api
-    api.close()
 
 
 def bot_settings(settings: Settings, api: FakeBotApi, **overrides: Any) -> Settings:
@@ -591,7 +584,7 @@ async def test_operators_load_an_article_in_the_background_and_others_cannot(
     own = replace(
         bot_settings(settings, fake_api),
         index_dir=private_index,
-        admin_chats=frozenset({500}),
+        admin_users=frozenset({500}),
         allow_private_urls=True,
     )
     application = build_application(own, answerer)

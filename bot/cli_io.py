@@ -1,0 +1,90 @@
+"""The command line's edge: what it prints, and how it fails.
+
+Our errors become one line on stderr and an exit code. Writing the output can fail too: a
+full disk (`> /dev/full`) is one line and exit 7; a reader that goes away (`| head -1`)
+ends the command quietly, with the shell's code for it, 141.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import ArticlebotError, OutputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """click.echo; on stdout, a failed write is an OutputError."""
+    try:
+        click.echo(text, err=err)
+    except OSError as error:
+        if err:
+            return  # nowhere left to say anything
+        raise output_error(error) from None
+
+
+def emit_json(value: dict[str, Any]) -> None:
+    """One JSON line, flushed at once, so a pipeline reads each answer as it comes."""
+    echo(json.dumps(value, ensure_ascii=False))
+
+
+def output_error(error: OSError) -> OutputError:
+    reason = error.strerror or type(error).__name__
+    return OutputError(
+        f"Cannot write the output ({reason}).", broken_pipe=error.errno == errno.EPIPE
+    )
+
+
+def edge(command: F) -> F:
+    """Turn our errors into one line on stderr and an exit code; Ctrl-C exits cleanly; the
+    output is flushed before the command counts as done."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = command(*args, **kwargs)
+            _flush_stdout()
+            return result
+        except OutputError as error:
+            _silence_stdout()
+            if error.broken_pipe:
+                sys.exit(EXIT_BROKEN_PIPE)
+            echo(f"error: {error.message}", err=True)
+            sys.exit(error.exit_code)
+        except ArticlebotError as error:
+            echo(f"error: {error.message}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except OSError as error:
+        raise output_error(error) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what could not be
+    written fails no more ('Exception ignored ... BrokenPipeError')."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout to redirect
+        pass

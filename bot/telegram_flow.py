@@ -1,0 +1,123 @@
+"""Which updates are processed, and when: quotas before slots, one update per chat at a time.
+
+python-telegram-bot runs each update in one of a fixed number of concurrent slots. An update
+that takes a slot and then waits for its chat's earlier updates holds a slot no other chat
+can use, so one user flooding one group once kept every other chat waiting. Here an update
+is first admitted against its sender's quota (the chat's, when there is no sender, as for a
+channel post); then it waits for its chat's turn holding nothing; only then does it take a
+slot. A sender over the quota hears so once, and is then dropped unseen until the window
+lets them in again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+ADMIT, REFUSE, DROP = "admit", "refuse", "drop"
+_SWEEP_AT = 10_000  # senders remembered before the quiet ones are forgotten
+# python-telegram-bot takes its slot before it hands us an update, so its bound would count
+# updates still waiting for their chat; it is set out of reach, and ours taken after the turn
+_PTB_BOUND = 2**31 - 1
+
+
+class QuestionQuota:
+    """A sliding window of messages per sender. Over it, the first message is refused
+    (the sender is told) and the rest are dropped, until the window has room again."""
+
+    def __init__(
+        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit, self._window, self._clock = limit, window_seconds, clock
+        self._asked: dict[int, deque[float]] = {}
+        self._told: set[int] = set()
+
+    def check(self, key: int) -> str:
+        """ADMIT (and count it), REFUSE (over the quota: tell them, once) or DROP."""
+        now = self._clock()
+        if len(self._asked) > _SWEEP_AT:
+            self._sweep(now)
+        asked = self._asked.setdefault(key, deque())
+        while asked and now - asked[0] >= self._window:
+            asked.popleft()
+        if len(asked) < self._limit:
+            asked.append(now)
+            self._told.discard(key)
+            return ADMIT
+        if key in self._told:
+            return DROP
+        self._told.add(key)
+        return REFUSE
+
+    def allow(self, key: int) -> bool:
+        return self.check(key) == ADMIT
+
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, a in self._asked.items() if not a or now - a[-1] >= self._window]:
+            del self._asked[key]
+            self._told.discard(key)
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, in order within a chat; an update is admitted, then waits
+    for its chat's turn, and only then takes one of the concurrent slots."""
+
+    def __init__(
+        self,
+        max_concurrent_updates: int = 64,
+        admit: Callable[[object], str] = lambda update: ADMIT,
+        refuse: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(_PTB_BOUND)
+        self.admit, self.refuse = admit, refuse
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
+        self._turns: dict[int, tuple[asyncio.Lock, int]] = {}  # chat -> lock, updates waiting
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        verdict = self.admit(update)
+        if verdict != ADMIT:
+            _discard(coroutine)
+            if verdict == DROP or self.refuse is None:
+                return
+            coroutine = self.refuse(update)
+        async with self._turn(update), self._slots:
+            await coroutine
+
+    @asynccontextmanager
+    async def _turn(self, update: object) -> AsyncIterator[None]:
+        """The chat's lock, kept only while some update of the chat needs it."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            yield
+            return
+        lock, waiting = self._turns.get(chat.id, (asyncio.Lock(), 0))
+        self._turns[chat.id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, waiting = self._turns[chat.id]
+            if waiting == 1:
+                del self._turns[chat.id]
+            else:
+                self._turns[chat.id] = (lock, waiting - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def _discard(coroutine: Awaitable[Any]) -> None:
+    """Close a coroutine that will never run, so Python does not warn it was never awaited."""
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()

@@ -1,0 +1,151 @@
+"""HTML pages to plain text in which every sentence is on the page, whitespace aside.
+
+trafilatura finds the main text and drops navigation, footers and scripts. We read its XML
+output, not its Markdown: Markdown escapes `[`, `*`, `_` and `<`, and text such as
+`&lt;fast&gt;` comes back looking like a tag, so a page saying `[sic]` or `<fast>` would be
+misquoted. Each heading, paragraph, list item, table row and quotation becomes one block.
+
+As a last check, a block that is not in the page's visible text, with only whitespace
+normalised, is left out, so an extractor's slip can never put words in a citation: neither
+a character it escaped or dropped, nor a word it made by joining two list items. The title,
+byline and date that lead the document pass the same check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+# trafilatura's XML: elements whose children are blocks, and blocks that are not prose
+_CONTAINERS = {"doc", "main", "body", "div", "list", "table", "quote"}
+_BLOCKS = {"p", "head", "item", "row", "code", *_CONTAINERS}
+_SKIPPED = {"code", "comments", "graphic"}
+_INVISIBLE = ("script", "style", "template", "noscript")
+# elements a browser sets apart from their neighbours: text on either side never joins
+_APART = (
+    *("address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details"),
+    *("dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "option"),
+    *("p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead"),
+    *("title", "tr", "ul", "img", "iframe", "select", "textarea", "button", "input"),
+)
+# how many times over the page the verbatim check may search, for blocks out of page order
+_SEARCH_BUDGET = 4
+
+
+def html_to_text(page: str) -> tuple[str, str]:
+    """The main text of a page as blocks separated by blank lines, headed by its title,
+    byline and date where the page shows them, and the page's title ('' if none)."""
+    import trafilatura
+
+    xml = trafilatura.extract(
+        page,
+        output_format="xml",
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        favor_recall=True,
+    )
+    metadata = trafilatura.extract_metadata(page, extensive=False)
+    title = " ".join((metadata.title or "").split()) if metadata else ""
+    header = [title]
+    if metadata and metadata.author:
+        header.append(f"By {' '.join(metadata.author.split())}")
+    if metadata and metadata.date:
+        header.append(metadata.date)
+    blocks = xml_blocks(xml) if xml else []
+    if blocks and blocks[0] == title:
+        blocks = blocks[1:]  # the page's own headline: it leads the header instead
+    on_page = PageText(visible_text(page))
+    body = [block for block in blocks if on_page.holds(block)]
+    if not body:
+        return "", title if on_page.anywhere(title) else ""
+    kept = [line for line in header if line and on_page.anywhere(line)]
+    return "\n\n".join(kept + body), title if on_page.anywhere(title) else ""
+
+
+def xml_blocks(xml: str) -> list[str]:
+    """The blocks of trafilatura's XML, in order, each on one line."""
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True))
+    except etree.XMLSyntaxError:
+        return []
+    return [] if root is None else [b for b in _blocks(root) if b]
+
+
+def _blocks(element: Any) -> Iterator[str]:
+    """The element's own words as one block, and each nested block as its own, in order."""
+    words: list[str] = [element.text or ""]
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in _BLOCKS:
+            yield " ".join("".join(words).split())
+            words = []
+            if tag not in _SKIPPED:
+                yield from _blocks(child)
+        elif tag == "cell":  # cells of a row are apart on the page, though they may touch
+            words.append(f" {''.join(child.itertext())} ")
+        elif tag == "lb":
+            words.append(" ")
+        elif tag:
+            words.append("".join(child.itertext()))
+        words.append(child.tail or "")
+    yield " ".join("".join(words).split())
+
+
+def visible_text(page: str) -> str:
+    """The text a reader of the page sees: every text node but scripts, styles and the like,
+    with a line break wherever a browser sets elements apart (paragraphs, list items, table
+    cells, <br>), and none inside a run of inline elements. The <title> counts."""
+    import lxml.html
+    from lxml import etree
+
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.document_fromstring(page.encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return ""
+    parts: list[str] = []
+    hidden = 0  # inside how many invisible elements
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        hidden += (1 if event == "start" else -1) if tag in _INVISIBLE else 0
+        parts.append("\n" if tag in _APART else "")
+        text = element.text if event == "start" else element.tail
+        if text and not hidden:
+            parts.append(text)
+    return "".join(parts)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+class PageText:
+    """Is a block on the page, whitespace aside? Blocks mostly come in page order, so each
+    is looked for from where the last was found; looking again from the top is allowed only
+    within a budget, which keeps the check linear in the page's size."""
+
+    def __init__(self, text: str) -> None:
+        self._text = _normal(text)
+        self._at = 0
+        self._budget = _SEARCH_BUDGET * len(self._text)
+
+    def holds(self, block: str) -> bool:
+        wanted = _normal(block)
+        found = self._text.find(wanted, self._at)
+        if found < 0 and self._budget > 0:
+            self._budget -= len(self._text)
+            found = self._text.find(wanted)
+        if found < 0 or not wanted:
+            return False
+        self._at = found + len(wanted)
+        return True
+
+    def anywhere(self, line: str) -> bool:
+        """For the few header lines: anywhere on the page, in any order."""
+        wanted = _normal(line)
+        return bool(wanted) and wanted in self._text
