@@ -13,7 +13,8 @@ index/
     tokens.npy         every sentence's token vectors (float16, unit length), for MaxSim;
                        token_ids.npy holds their ids and token_offsets.npy where each
                        sentence's tokens start (n_sentences + 1 entries)
-  query_encoder/       the model exported to ONNX for fast, torch-free queries
+The query encoder, exported to ONNX, lives once per model in the shared encoder cache
+(settings.cache_dir, bot.onnx_export); the manifest names it by the model's hash.
 
 Only a build writes, and it holds the index's lock from reading what is indexed to the
 switch, so two `index --add` at once both land. Reading never writes: an index that is
@@ -36,7 +37,6 @@ import numpy as np
 
 from bot.article import document_to_json
 from bot.embeddings import (
-    ENCODER_DIR,
     Encoder,
     EncoderEmbeddings,
     LazyOnnxEncoder,
@@ -64,7 +64,7 @@ from bot.index_load import (
     previous_vectors,
     stale_reason,
 )
-from bot.onnx_export import ensure_query_encoder
+from bot.onnx_export import cache_query_encoder, encoder_directory
 from bot.readers import load_documents, merge_documents
 from bot.settings import Settings
 from bot.store import FaissStore
@@ -110,11 +110,13 @@ def build_index(
         encoder = encoder or SentenceTransformerEncoder(settings.model)
         previous = previous_vectors(settings) if reuse else {}
         index = assemble(documents, encoder, previous, notify)
-        onnx_ready = ensure_query_encoder(encoder, directory, settings.model)
-        manifest = _write_generation(directory, index, settings, onnx_ready)
+        digest = cache_query_encoder(encoder, settings.cache_dir)
+        manifest = _write_generation(directory, index, settings, digest)
     dimension = int(index.sentence_vectors.shape[1])
     query_encoder: Encoder = (
-        LazyOnnxEncoder(directory / ENCODER_DIR, dimension) if onnx_ready else encoder
+        LazyOnnxEncoder(encoder_directory(settings.cache_dir, digest), dimension)
+        if digest
+        else encoder
     )
     return replace(index, encoder=query_encoder, manifest=manifest)
 
@@ -249,7 +251,7 @@ def _writable(directory: Path) -> Path:
 
 
 def _write_generation(
-    directory: Path, index: ArticleIndex, settings: Settings, onnx_ready: bool
+    directory: Path, index: ArticleIndex, settings: Settings, digest: str | None
 ) -> dict[str, Any]:
     """Write a complete generation beside the live one and switch to it (bot.index_files)."""
     generation = new_generation(directory)
@@ -261,11 +263,6 @@ def _write_generation(
             index.store.save(generation)
             _save_vectors(generation, index)
             files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in DATA_FILES}
-            if onnx_ready:
-                files |= {
-                    f"{ENCODER_DIR}/{n}": (directory / ENCODER_DIR / n).stat().st_size
-                    for n in ("model.onnx", "tokenizer.json", "encoder.json")
-                }
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -275,7 +272,7 @@ def _write_generation(
         "dimension": int(index.sentence_vectors.shape[1]),
         "generation": generation.name,
         "documents": [_manifest_entry(d) for d in index.documents],
-        "onnx": onnx_ready,
+        "encoder": digest,
         "files": files,
     }
     switch_to(directory, generation, manifest)

@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.errors import IndexCorruptError, IndexStoreError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 GENERATION = "generation.json"  # in each generation: its own manifest, written last
 DATA_FILES = (
@@ -38,8 +38,8 @@ DATA_FILES = (
     "token_offsets.npy",
 )
 _GENERATION_NAME = re.compile(r"gen-[A-Za-z0-9_]{0,64}")
-# the only paths a manifest may list: a generation's files and the query encoder's
-_LISTED = re.compile(r"(?:gen-[A-Za-z0-9_]{1,64}|query_encoder)/[A-Za-z0-9_.]{1,64}")
+# the only paths a manifest may list: a generation's files
+_LISTED = re.compile(r"gen-[A-Za-z0-9_]{1,64}/[A-Za-z0-9_.]{1,64}")
 
 
 @contextmanager
@@ -190,3 +190,5 @@ def remove_old_generations(directory: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
     for leftover in ("document.json", *DATA_FILES):  # files of format version 1
         (directory / leftover).unlink(missing_ok=True)
+    # format 3 kept its own copy of the query encoder; it now lives in the shared cache
+    shutil.rmtree(directory / "query_encoder", ignore_errors=True)

@@ -1,6 +1,7 @@
 """Reading an index: what it holds, as written, or recovered from its own files.
 
-Nothing here writes. A manifest that is missing or damaged gives way to the newest complete
+Nothing here writes to the index (an export of the query encoder may be added to the shared
+encoder cache). A manifest that is missing or damaged gives way to the newest complete
 generation's own description (bot.index_files); documents are taken as stored, local files
 read again where they changed; and a document that can be recovered neither way is an
 error that names it, never a silent loss.
@@ -20,7 +21,6 @@ import numpy as np
 
 from bot.article import document_from_json, read_bytes
 from bot.embeddings import (
-    ENCODER_DIR,
     Encoder,
     EncoderEmbeddings,
     OnnxEncoder,
@@ -28,6 +28,7 @@ from bot.embeddings import (
 )
 from bot.errors import ArticleError, IndexCorruptError, IndexStoreError, InputError
 from bot.index_files import FORMAT_VERSION, complete_generations, files_intact, read_manifest
+from bot.onnx_export import cache_query_encoder, cached_encoder
 from bot.readers import load_document, load_documents
 from bot.settings import Settings
 from bot.store import FaissStore
@@ -252,7 +253,7 @@ def load_index(
         vectors = _load_vectors(generation)
     except (ValueError, KeyError, TypeError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
-    encoder: Any = _query_encoder(directory, settings, manifest, notify) if with_encoder else None
+    encoder: Any = _query_encoder(settings, manifest, notify) if with_encoder else None
     store = FaissStore.load(generation, EncoderEmbeddings(encoder))
     if not documents or not _sizes_match(documents, vectors, store, manifest["dimension"]):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
@@ -300,15 +301,27 @@ def _read_documents(path: Path) -> list[Document]:
     return [document_from_json(entry) for entry in data["documents"]]
 
 
-def _query_encoder(
-    directory: Path, settings: Settings, manifest: dict[str, Any], notify: Notify
-) -> Encoder:
-    """The ONNX export when it is whole, else torch (slower, the same vectors)."""
-    if manifest.get("onnx"):
+def _query_encoder(settings: Settings, manifest: dict[str, Any], notify: Notify) -> Encoder:
+    """The ONNX export the index names, from the shared cache when it is whole there, else
+    made there now from the model (once); else torch (slower, the same vectors)."""
+    digest = manifest.get("encoder")
+    found = cached_encoder(settings.cache_dir, digest if isinstance(digest, str) else None)
+    if found is None and isinstance(digest, str):
+        reference = SentenceTransformerEncoder(settings.model)
+        notify(
+            f"The query encoder in {settings.cache_dir} is missing or damaged; "
+            "exporting it again (once)."
+        )
+        if cache_query_encoder(reference, settings.cache_dir) == digest:
+            found = cached_encoder(settings.cache_dir, digest)
+        if found is None:
+            notify(
+                f"The query encoder for {settings.model} is missing; using torch, which is slower."
+            )
+            return reference
+    if found is not None:
         try:
-            if files_intact(directory, manifest, prefix=ENCODER_DIR):
-                return OnnxEncoder(directory / ENCODER_DIR)
+            return OnnxEncoder(found)
         except Exception:  # onnxruntime raises its own types for damaged models
-            pass
-        notify(f"The query encoder in {directory} is damaged; using torch, which is slower.")
+            notify("The query encoder is damaged; using torch, which is slower.")
     return SentenceTransformerEncoder(settings.model)

@@ -1,11 +1,16 @@
-"""The query encoder exported to ONNX, once per model, beside the index.
+"""The query encoder exported to ONNX, once per model, in a cache every index shares.
 
-Queries then run on onnxruntime without importing torch. The export is checked against
-sentence-transformers before it is kept, and stamped only when it is whole.
+Queries then run on onnxruntime without importing torch. An export lives in
+`<cache>/encoders/<model hash>/`: the hash is of the model's own files, so two indexes of the
+same model share one export, and a changed model gets a new one. The export is checked
+against sentence-transformers once, when it is made, and stamped only when it is whole; an
+index records the hash of the encoder it needs.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import shutil
@@ -22,38 +27,104 @@ from bot.embeddings import (
     SentenceTransformerEncoder,
     embedding_dimension,
     pooling_mode,
+    resolve_model,
 )
 from bot.index_files import fsync_file, write_durably
 
 log = logging.getLogger(__name__)
+ENCODERS = "encoders"
+_SKIPPED_DIRS = {"onnx", "openvino"}  # other exports shipped beside the weights
+
+
+def model_hash(encoder: SentenceTransformerEncoder) -> str:
+    """A short sha256 of the model's files (a local directory), else of its weights."""
+    digest = hashlib.sha256()
+    location = Path(resolve_model(encoder.model_name))
+    if location.is_dir():
+        for path in sorted(location.rglob("*")):
+            relative = path.relative_to(location)
+            if path.is_file() and not _SKIPPED_DIRS & set(relative.parts[:-1]):
+                digest.update(str(relative).encode() + b"\0")
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+    else:
+        for name, tensor in encoder.model.state_dict().items():
+            digest.update(name.encode() + tensor.detach().cpu().numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+def encoder_directory(cache_dir: Path, digest: str) -> Path:
+    return cache_dir / ENCODERS / digest
+
+
+def cached_encoder(cache_dir: Path, digest: str | None) -> Path | None:
+    """The export for `digest` when it is whole and was checked, else None. Reads only a
+    stamp and file sizes: the check against sentence-transformers was made once, at export."""
+    if not digest:
+        return None
+    target = encoder_directory(cache_dir, digest)
+    stamp = _export_stamp(target)
+    whole = stamp.get("ok") is True and stamp.get("sizes") == _export_sizes(target)
+    return target if whole and (target / "encoder.json").is_file() else None
+
+
+def cache_query_encoder(encoder: SentenceTransformerEncoder, cache_dir: Path) -> str | None:
+    """The hash of the model's ONNX export in the cache, exporting it first if need be; None
+    when the model cannot be exported or the cache cannot be written (queries use torch).
+
+    The stamp that says "done" is written only after a whole, checked export. An export cut
+    short, by a full disk or a file size limit, is not stamped: the next build tries again.
+    """
+    digest = model_hash(encoder)
+    if cached_encoder(cache_dir, digest):
+        return digest
+    root = cache_dir / ENCODERS
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / ".lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one export per model at a time
+            if cached_encoder(cache_dir, digest) or _export_into(encoder, root, digest):
+                return digest
+    except Exception as error:  # a full disk, a file too large, an exporter crash
+        log.warning(
+            "ONNX export of %s failed (%s); queries will use torch", encoder.model_name, error
+        )
+    return None
 
 
 def ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, model: str) -> bool:
-    """Export the ONNX query encoder once per model; an intact export is reused across articles.
+    """The export linked at `directory/query_encoder`, made through a cache rooted at
+    `directory` (the training's own cache uses this form); False when there is none."""
+    digest = cache_query_encoder(encoder, directory)
+    if digest is None:
+        return False
+    link = directory / ENCODER_DIR
+    staged = directory / f".{ENCODER_DIR}.link"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(Path(ENCODERS) / digest)
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)
+    staged.replace(link)
+    return True
 
-    The stamp that says "done" is written only after a whole export (or after finding that
-    the model cannot be exported at all). An export cut short, by a full disk or a file size
-    limit, is not stamped: queries use torch this time, and the next build tries again.
-    """
-    target = directory / ENCODER_DIR
-    stamp = _export_stamp(target)
-    if stamp == {"model": model, "sizes": _export_sizes(target), "ok": bool(stamp.get("ok"))}:
-        return bool(stamp["ok"]) and (target / "encoder.json").is_file()
-    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".encoder-"))
+
+def _export_into(encoder: SentenceTransformerEncoder, root: Path, digest: str) -> bool:
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".export-"))
     try:
-        ok = export_onnx(encoder, staging)
-        stamp = {"model": model, "sizes": _export_sizes(staging), "ok": ok}
+        if not export_onnx(encoder, staging):
+            return False
+        stamp = {"model": encoder.model_name, "sizes": _export_sizes(staging), "ok": True}
         write_durably(staging / "model.json", json.dumps(stamp))
         for path in staging.iterdir():
             fsync_file(path)
+        target = root / digest
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
-        fsync_file(directory)
-    except Exception as error:  # a full disk, a file too large, an exporter crash
+        fsync_file(root)
+        return True
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        log.warning("ONNX export of %s failed (%s); queries will use torch", model, error)
-        return False
-    return ok
 
 
 def _export_stamp(target: Path) -> dict[str, Any]:

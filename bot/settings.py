@@ -29,6 +29,8 @@ class Settings:
     """Everything configurable. Modules take what they need from here, never from os.environ."""
 
     index_dir: Path = PROJECT_ROOT / "index"
+    # the ONNX query encoders, one per model, shared by every index (bot.onnx_export)
+    cache_dir: Path = Path.home() / ".cache" / "articlebot"
     article: Path = PROJECT_ROOT / "data" / "article.txt"
     model: str = DEFAULT_MODEL
     max_question_chars: int = 1000
@@ -86,6 +88,10 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
     from_env: dict[str, Any] = {}
     if env.get("ARTICLEBOT_INDEX_DIR"):
         from_env["index_dir"] = Path(env["ARTICLEBOT_INDEX_DIR"])
+    if env.get("ARTICLEBOT_CACHE_DIR"):
+        from_env["cache_dir"] = Path(env["ARTICLEBOT_CACHE_DIR"])
+    elif env.get("XDG_CACHE_HOME"):
+        from_env["cache_dir"] = Path(env["XDG_CACHE_HOME"]) / "articlebot"
     if env.get("ARTICLEBOT_MODEL"):
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):

@@ -19,14 +19,23 @@ SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One encoder cache for the session, never the user's: commands run by the tests find
+    it through $ARTICLEBOT_CACHE_DIR."""
+    path = tmp_path_factory.mktemp("cache")
+    os.environ["ARTICLEBOT_CACHE_DIR"] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("index")
 
 
 @pytest.fixture(scope="session")
-def settings(index_dir: Path) -> Settings:
-    return Settings(index_dir=index_dir, article=ARTICLE)
+def settings(index_dir: Path, cache_dir: Path) -> Settings:
+    return Settings(index_dir=index_dir, article=ARTICLE, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")

@@ -62,9 +62,10 @@ def test_an_unknown_model_is_a_clear_error() -> None:
 
 def test_answering_never_imports_torch(article_index: ArticleIndex, index_dir: object) -> None:
     code = (
-        "import sys; from pathlib import Path; from bot.settings import Settings; "
+        "import sys; from pathlib import Path; from bot.settings import settings_from_env; "
         "from bot.index import open_index; from bot.core import Answerer; "
-        f"s = Settings(index_dir=Path({str(index_dir)!r})); a = Answerer(open_index(s), s); "
+        f"s = settings_from_env(index_dir=Path({str(index_dir)!r})); "
+        "a = Answerer(open_index(s), s); "
         "a.answer('Who is Ashton Carter?'); "
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )

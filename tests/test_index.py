@@ -22,7 +22,7 @@ def own_index(
     manifest = json.loads((target / "manifest.json").read_text())
     manifest["documents"][0]["source"] = str(article)
     (target / "manifest.json").write_text(json.dumps(manifest))
-    return Settings(index_dir=target, article=article)
+    return settings.with_overrides(index_dir=target, article=article)
 
 
 def test_manifest_records_model_dimension_article_and_version(
@@ -85,13 +85,17 @@ def test_another_model_is_rebuilt_in_memory_and_the_index_left_alone(
 
 @pytest.mark.parametrize(
     "victim",
-    ["GEN/paragraphs.faiss", "GEN/sentences.npy", "manifest.json", "query_encoder/model.onnx"],
+    ["GEN/paragraphs.faiss", "GEN/sentences.npy", "manifest.json", "CACHE/model.onnx"],
 )
 def test_damaged_files_are_reported_and_read_around_in_memory(
-    own_index: Settings, victim: str
+    own_index: Settings, victim: str, tmp_path: Path
 ) -> None:
     manifest = read_manifest(own_index.index_dir)
     assert manifest is not None
+    if victim.startswith("CACHE"):  # a private copy of the encoder cache, damaged
+        shutil.copytree(own_index.cache_dir, tmp_path / "cache")
+        own_index = own_index.with_overrides(cache_dir=tmp_path / "cache")
+        victim = victim.replace("CACHE", f"../cache/encoders/{manifest['encoder']}")
     path = own_index.index_dir / victim.replace("GEN", manifest["generation"])
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
     before = snapshot(own_index.index_dir)
@@ -106,9 +110,9 @@ def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path: Path, settings:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.raises(IndexStoreError, match="not a directory"):
-        open_index(Settings(index_dir=blocker, article=settings.article))
+        open_index(settings.with_overrides(index_dir=blocker))
     with pytest.raises(IndexStoreError):
-        build_index(Settings(index_dir=blocker / "sub", article=settings.article))
+        build_index(settings.with_overrides(index_dir=blocker / "sub"))
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +122,7 @@ def library(
     """An index of the article and both Debian documents."""
     from bot.readers import load_documents
 
-    own = Settings(index_dir=tmp_path_factory.mktemp("library"), article=settings.article)
+    own = settings.with_overrides(index_dir=tmp_path_factory.mktemp("library"))
     build_index(own, load_documents([settings.article, *debian_docs]))
     return own
 
@@ -208,7 +212,7 @@ def test_each_debian_document_alone(
     from bot.core import Answerer
     from bot.readers import load_documents
 
-    own = Settings(index_dir=tmp_path / "alone", article=settings.article)
+    own = settings.with_overrides(index_dir=tmp_path / "alone")
     index = build_index(own, load_documents([debian_docs[which]]))
     answer = Answerer(index, own).answer(question)
     assert answer.answered and evidence in answer.citations[0].text
@@ -222,7 +226,7 @@ def test_two_builds_at_once_leave_one_whole_index(tmp_path: Path, settings: Sett
 
     from bot.readers import load_documents
 
-    own = Settings(index_dir=tmp_path / "race", article=settings.article)
+    own = settings.with_overrides(index_dir=tmp_path / "race")
     first = tmp_path / "a.txt"
     first.write_text("Alpha news\n\nThe alpha team won the cup on Sunday.\n", "utf-8")
     second = tmp_path / "b.txt"

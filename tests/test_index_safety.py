@@ -59,8 +59,7 @@ def with_url(
 ) -> Settings:
     """An index of the article and a page fetched from 127.0.0.1: a page that only the
     index's own files can give back."""
-    own = Settings(index_dir=tmp_path / "index", article=settings.article)
-    shutil.copytree(index_dir / "query_encoder", own.index_dir / "query_encoder")
+    own = settings.with_overrides(index_dir=tmp_path / "index")
     policy = FetchPolicy(allow_private=True)
     build_index(own, load_documents([settings.article, page_server.url("/article.html")], policy))
     return own
@@ -142,7 +141,7 @@ def test_a_generation_replaced_while_reading_is_followed(with_url: Settings) -> 
     assert old is not None
     build_index(with_url, reuse=True, add=True)  # a writer switches generations
     notes: list[str] = []
-    stale = Settings(index_dir=with_url.index_dir, article=with_url.article)
+    stale = with_url.with_overrides()
     (with_url.index_dir / "manifest.json").write_text(json.dumps(old))  # as the reader saw it
     index = open_index(stale, notes.append)
     assert len(index.documents) == 2
@@ -161,14 +160,25 @@ def test_a_full_disk_is_one_line_and_the_old_index_stays(with_url: Settings) -> 
 
 
 def test_an_export_cut_short_is_not_stamped_and_is_tried_again(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    own = Settings(index_dir=tmp_path / "index", article=settings.article)
+    own = settings.with_overrides(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    monkeypatch.setenv("ARTICLEBOT_CACHE_DIR", str(own.cache_dir))
     first = cli("index", index_dir=own.index_dir, file_size_limit=8 * 2**20)
     assert first.returncode == 0, first.stderr  # the index itself is small enough
     manifest = read_manifest(own.index_dir)
-    assert manifest is not None and manifest["onnx"] is False
-    assert not (own.index_dir / "query_encoder" / "model.json").exists()
+    assert manifest is not None and manifest["encoder"] is None
+    assert not list(own.cache_dir.glob("encoders/*/model.json"))
     build_index(own)
     manifest = read_manifest(own.index_dir)
-    assert manifest is not None and manifest["onnx"] is True
+    assert manifest is not None and (own.cache_dir / "encoders" / manifest["encoder"]).is_dir()
+
+
+def test_indexes_of_one_model_share_one_encoder(tmp_path: Path, settings: Settings) -> None:
+    """The export lives once per model in the cache, not in every index."""
+    for name in ("one", "two"):
+        build_index(settings.with_overrides(index_dir=tmp_path / name))
+    digests = {read_manifest(tmp_path / n)["encoder"] for n in ("one", "two")}  # type: ignore[index]
+    assert len(digests) == 1 and None not in digests
+    assert list(settings.cache_dir.glob("encoders/*/model.onnx"))
+    assert not list(tmp_path.rglob("*.onnx"))

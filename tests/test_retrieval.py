@@ -79,7 +79,7 @@ def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
 
 def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
     from bot.index import build_index
-    from bot.settings import Settings
+    from bot.settings import settings_from_env
 
     article = tmp_path / "other.txt"
     article.write_text(
@@ -89,7 +89,7 @@ def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
         'two halves of our city," she added.\n\nCritics said the money should go to schools.\n',
         "utf-8",
     )
-    local = Settings(index_dir=tmp_path / "idx", article=article)
+    local = settings_from_env(index_dir=tmp_path / "idx", article=article)
     index = build_index(local)
     other = Answerer(index, local)
     assert "$40 million" in other.answer("How much will the bridge cost?").text

@@ -96,3 +96,10 @@ def test_min_confidence_from_the_environment_and_zero_answers_everything() -> No
     assert settings_from_env({"ARTICLEBOT_MIN_CONFIDENCE": "0.6"}).min_confidence == 0.6
     assert settings_from_env({"ARTICLEBOT_MIN_CONFIDENCE": "0"}).min_confidence == 0.0
     assert settings_from_env({}).min_confidence is None
+
+
+def test_the_encoder_cache_follows_xdg_unless_named() -> None:
+    assert settings_from_env({"XDG_CACHE_HOME": "/x"}).cache_dir == Path("/x/articlebot")
+    named = {"XDG_CACHE_HOME": "/x", "ARTICLEBOT_CACHE_DIR": "/y"}
+    assert settings_from_env(named).cache_dir == Path("/y")
+    assert settings_from_env({}).cache_dir == Path.home() / ".cache" / "articlebot"
