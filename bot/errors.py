@@ -5,7 +5,8 @@ ArticlebotError
 ├── ArticleError           the article cannot be read
 │   └── FetchError         a URL cannot be fetched (or may not be: a private address)
 ├── IndexStoreError        the index directory cannot be used
-│   └── IndexCorruptError  the files are there but damaged (read around when possible)
+│   ├── IndexCorruptError  the files are there but damaged (read around when possible)
+│   └── IndexFormatError   written by an older articlebot: rebuild it
 ├── ModelError             the embedding model cannot be loaded
 ├── LLMError               the optional LLM cannot be loaded (failures while answering fall back)
 ├── ConfigError            a setting or secret is missing or malformed
@@ -49,6 +50,10 @@ class IndexStoreError(ArticlebotError):
 
 class IndexCorruptError(IndexStoreError):
     """Index files that are truncated or inconsistent."""
+
+
+class IndexFormatError(IndexStoreError):
+    """An index in an older format: an archive is too big to convert silently at start-up."""
 
 
 class ModelError(ArticlebotError):

@@ -98,7 +98,7 @@ def candidate_positions(
     `exclude` lets training ask a question of an article that lacks its answer."""
     positions: set[int] = set()
     for document, paragraph in _top_paragraphs(table, question):
-        positions.update(table.by_paragraph.get((document, paragraph), ()))
+        positions.update(table.paragraph_positions(document, paragraph))
     lexical = table.lexical_matches(question.terms, question.document)
     if lexical:
         bm25 = table.bm25(question.terms, lexical)
@@ -108,17 +108,26 @@ def candidate_positions(
 
 
 def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:
-    store = table.index.store
-    k = TOP_PARAGRAPHS if question.document is None else len(store)
-    found: list[tuple[int, int]] = []
-    hits = store.similarity_search_with_score_by_vector(question.encoding.vector, k=k)
-    for doc, _score in hits:
-        document = table.document_by_sha.get(doc.metadata.get("sha", ""), 0)
-        if question.document is None or document == question.document:
-            found.append((document, int(doc.metadata["paragraph"])))
-        if len(found) >= TOP_PARAGRAPHS:
-            break
-    return found
+    """The best paragraphs by dense similarity: from the store, or, for one document, from
+    that document's own paragraph vectors (no scan of the others)."""
+    if question.document is not None:
+        return _top_paragraphs_of(table, question.document, question.encoding.vector)
+    hits = table.index.store.similarity_search_with_score_by_vector(
+        question.encoding.vector, k=TOP_PARAGRAPHS
+    )
+    return [
+        (table.document_by_sha.get(doc.metadata.get("sha", ""), 0), int(doc.metadata["paragraph"]))
+        for doc, _score in hits
+    ]
+
+
+def _top_paragraphs_of(
+    table: SentenceTable, document: int, vector: np.ndarray
+) -> list[tuple[int, int]]:
+    first, last = table.paragraph_rows_of(document)
+    scores = np.asarray(table.index.paragraph_vectors[first:last], dtype=np.float32) @ vector
+    best = np.argsort(-scores, kind="stable")[:TOP_PARAGRAPHS]
+    return [(document, int(row) + 1) for row in best]
 
 
 def content_tokens(encoding: TokenEncoding, text: str) -> np.ndarray:
@@ -169,8 +178,7 @@ def _token_matches(
     offsets = table.index.token_offsets
     spans = [(int(offsets[p]), int(offsets[p + 1])) for p in positions]
     rows = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, int)
-    tokens = np.asarray(table.index.tokens[rows], dtype=np.float32)
-    similarity = tokens @ query_tokens.T
+    similarity = table.index.token_similarity(rows, query_tokens)
     starts = np.cumsum([0] + [b - a for a, b in spans[:-1]]).astype(np.int64)
     counts = np.array([b - a for a, b in spans])
     if len(similarity) == 0 or (counts == 0).any():
@@ -204,19 +212,14 @@ def _similarity_columns(
     weights: np.ndarray,
 ) -> dict[str, np.ndarray]:
     index, vector = table.index, question.encoding.vector
-    paragraph_rows = [_paragraph_row(table, p) for p in positions]
+    paragraph_rows = [table.paragraph_row(p) for p in positions]
     return {
         "maxsim": best.mean(axis=1),
         "maxsim_idf": best @ weights,
         "reverse_maxsim": reverse,
-        "dense": index.sentence_vectors[list(positions)] @ vector,
-        "paragraph_dense": index.paragraph_vectors[paragraph_rows] @ vector,
+        "dense": index.sentence_rows(positions) @ vector,
+        "paragraph_dense": np.asarray(index.paragraph_vectors[paragraph_rows]) @ vector,
     }
-
-
-def _paragraph_row(table: SentenceTable, position: int) -> int:
-    document = table.document_of[position]
-    return sum(table.paragraph_count[:document]) + table.sentences[position].paragraph - 1
 
 
 def _context_columns(
@@ -233,19 +236,14 @@ def _context_columns(
             return 0.0
         return float(maxsim_idf[row_of[other]])
 
-    paragraph_best: dict[tuple[int, int], float] = {}
+    paragraph_best: dict[int, float] = {}
     for p, row in row_of.items():
-        key = (table.document_of[p], table.sentences[p].paragraph)
+        key = table.paragraph_row(p)
         paragraph_best[key] = max(paragraph_best.get(key, 0.0), float(maxsim_idf[row]))
     return {
         "previous_maxsim": np.array([neighbour(p, -1) for p in positions]),
         "next_maxsim": np.array([neighbour(p, 1) for p in positions]),
-        "paragraph_maxsim": np.array(
-            [
-                paragraph_best[(table.document_of[p], table.sentences[p].paragraph)]
-                for p in positions
-            ]
-        ),
+        "paragraph_maxsim": np.array([paragraph_best[table.paragraph_row(p)] for p in positions]),
     }
 
 
@@ -254,7 +252,7 @@ def _lexical_columns(
 ) -> dict[str, np.ndarray]:
     bm25 = table.bm25(question.terms, positions)
     return {
-        "coverage": np.array([table.coverage(question.terms, p) for p in positions]),
+        "coverage": table.coverages(question.terms, positions),
         "bm25_share": bm25 / max(float(bm25.max(initial=0.0)), 1e-9),
     }
 
@@ -269,7 +267,7 @@ def _shape_columns(
             for p in positions
         ]
     )
-    roles = [table.sentences[p].role for p in positions]
+    roles = [table.role(p) for p in positions]
     offsets = table.index.token_offsets
     columns = {
         "typed": typed,

@@ -6,13 +6,14 @@ index/
                        manifest is replaced atomically to switch, so a failed build or a
                        reader mid-load never sees half an index
     generation.json    the generation's own manifest, for recovery (bot.index_files)
-    documents.json     each document's text, paragraphs and sentences with ids and offsets
-    paragraphs.faiss   paragraph vectors (FaissStore), with paragraphs.json records
-    paragraphs.npy     the same vectors in document order, reused by incremental builds
-    sentences.npy      sentence vectors, in document order
-    tokens.npy         every sentence's token vectors (float16, unit length), for MaxSim;
-                       token_ids.npy holds their ids and token_offsets.npy where each
-                       sentence's tokens start (n_sentences + 1 entries)
+    documents.json     each document's source, title and sha256
+    paragraphs.faiss   paragraph vectors (FaissStore: a flat index, one row per paragraph
+                       in document order, memory-mapped; its records come from the tables)
+    tables.bin         every other array, memory-mapped (bot.arrays): the text, where each
+                       paragraph and sentence lies in it, the lexicon as CSR postings
+                       (bot.lexicon), the speakers (bot.speakers), paragraph and sentence
+                       vectors (float32) and every sentence's token ids and token vectors
+                       (float16) with each token id's IDF (bot.token_codes)
 The query encoder, exported to ONNX, lives once per model in the shared encoder cache
 (settings.cache_dir, bot.onnx_export); the manifest names it by the model's hash.
 
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.article import document_to_json
+from bot.arrays import write_arrays
 from bot.embeddings import (
     Encoder,
     EncoderEmbeddings,
@@ -57,6 +58,8 @@ from bot.index_load import (
     Notify,
     Vectors,
     article_index,
+    check_format,
+    document_meta,
     documents_of,
     indexed_documents,
     live_manifest,
@@ -112,7 +115,7 @@ def build_index(
         index = assemble(documents, encoder, previous, notify)
         digest = cache_query_encoder(encoder, settings.cache_dir)
         manifest = _write_generation(directory, index, settings, digest)
-    dimension = int(index.sentence_vectors.shape[1])
+    dimension = int(index.paragraph_vectors.shape[1])
     query_encoder: Encoder = (
         LazyOnnxEncoder(encoder_directory(settings.cache_dir, digest), dimension)
         if digest
@@ -206,6 +209,7 @@ def open_index(settings: Settings, notify: Notify = log.warning) -> ArticleIndex
         if manifest is None:
             notify(f"Building the index in {settings.index_dir} (first run)...")
             return build_index(settings, None, notify=notify)
+        check_format(settings.index_dir, manifest)
         reason = stale_reason(manifest, settings)
         if reason:
             notify(f"The index is out of date ({reason}); {_IN_MEMORY}")
@@ -257,11 +261,11 @@ def _write_generation(
     generation = new_generation(directory)
     try:
         with disk_errors(directory):
-            payload = {"documents": [document_to_json(d) for d in index.documents]}
+            payload = {"documents": [document_meta(d) for d in index.documents]}
             text = json.dumps(payload, ensure_ascii=False)
             (generation / "documents.json").write_text(text, "utf-8")
-            index.store.save(generation)
-            _save_vectors(generation, index)
+            index.store.save(generation, records=False)
+            write_arrays(generation / "tables.bin", index.tables.arrays)
             files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in DATA_FILES}
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
@@ -269,7 +273,7 @@ def _write_generation(
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": settings.model,
-        "dimension": int(index.sentence_vectors.shape[1]),
+        "dimension": int(index.paragraph_vectors.shape[1]),
         "generation": generation.name,
         "documents": [_manifest_entry(d) for d in index.documents],
         "encoder": digest,
@@ -279,20 +283,9 @@ def _write_generation(
     return manifest
 
 
-def _save_vectors(generation: Path, index: ArticleIndex) -> None:
-    for name, array in (
-        ("paragraphs.npy", index.paragraph_vectors),
-        ("sentences.npy", index.sentence_vectors),
-        ("tokens.npy", np.asarray(index.tokens, dtype=np.float16)),
-        ("token_ids.npy", np.asarray(index.token_ids, dtype=np.int32)),
-        ("token_offsets.npy", index.token_offsets),
-    ):
-        np.save(generation / name, array, allow_pickle=False)
-
-
 def _manifest_entry(document: Document) -> dict[str, Any]:
     local = Path(document.source).is_file()
-    return {
+    entry = {
         "source": str(Path(document.source).resolve()) if local else document.source,
         "title": document.title,
         "sha256": document.sha256,
@@ -300,3 +293,7 @@ def _manifest_entry(document: Document) -> dict[str, Any]:
         "paragraphs": len(document.paragraphs),
         "sentences": len(document.sentences),
     }
+    if local:  # a file whose size and time are unchanged is not read again to check it
+        status = Path(document.source).stat()
+        entry |= {"size": status.st_size, "mtime_ns": status.st_mtime_ns}
+    return entry

@@ -24,19 +24,10 @@ from typing import Any
 
 from bot.errors import IndexCorruptError, IndexStoreError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 GENERATION = "generation.json"  # in each generation: its own manifest, written last
-DATA_FILES = (
-    "documents.json",
-    "paragraphs.faiss",
-    "paragraphs.json",
-    "paragraphs.npy",
-    "sentences.npy",
-    "tokens.npy",
-    "token_ids.npy",
-    "token_offsets.npy",
-)
+DATA_FILES = ("documents.json", "paragraphs.faiss", "tables.bin")
 _GENERATION_NAME = re.compile(r"gen-[A-Za-z0-9_]{0,64}")
 # the only paths a manifest may list: a generation's files
 _LISTED = re.compile(r"gen-[A-Za-z0-9_]{1,64}/[A-Za-z0-9_.]{1,64}")

@@ -1,10 +1,11 @@
 """Reading an index: what it holds, as written, or recovered from its own files.
 
 Nothing here writes to the index (an export of the query encoder may be added to the shared
-encoder cache). A manifest that is missing or damaged gives way to the newest complete
-generation's own description (bot.index_files); documents are taken as stored, local files
-read again where they changed; and a document that can be recovered neither way is an
-error that names it, never a silent loss.
+encoder cache). Loading maps the generation's arrays into memory (bot.arrays) and reads
+nothing in proportion to the archive. A manifest that is missing or damaged gives way to the
+newest complete generation's own description (bot.index_files); documents are taken as
+stored, local files read again where they changed; and a document that can be recovered
+neither way is an error that names it, never a silent loss.
 """
 
 from __future__ import annotations
@@ -19,19 +20,23 @@ from typing import Any
 
 import numpy as np
 
-from bot.article import document_from_json, read_bytes
-from bot.embeddings import (
-    Encoder,
-    EncoderEmbeddings,
-    OnnxEncoder,
-    SentenceTransformerEncoder,
+from bot.arrays import read_arrays
+from bot.article import read_bytes
+from bot.embeddings import Encoder, EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder
+from bot.errors import (
+    ArticleError,
+    IndexCorruptError,
+    IndexFormatError,
+    IndexStoreError,
+    InputError,
 )
-from bot.errors import ArticleError, IndexCorruptError, IndexStoreError, InputError
 from bot.index_files import FORMAT_VERSION, complete_generations, files_intact, read_manifest
 from bot.onnx_export import cache_query_encoder, cached_encoder
-from bot.readers import load_document, load_documents
+from bot.readers import load_document
 from bot.settings import Settings
 from bot.store import FaissStore
+from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables
+from bot.token_codes import vector_arrays
 from bot.types import Document
 
 log = logging.getLogger(__name__)
@@ -40,36 +45,61 @@ Notify = Callable[[str], None]
 
 @dataclass(frozen=True)
 class ArticleIndex:
-    """Everything a question needs, loaded once per process."""
+    """Everything a question needs, loaded once per process: the arrays are memory-mapped
+    once saved, so loading reads nothing in proportion to the archive."""
 
-    documents: tuple[Document, ...]
-    store: FaissStore
-    sentence_vectors: np.ndarray
+    documents: Sequence[Document]
+    store: Any  # a LangChain VectorStore of the paragraphs (bot.store.FaissStore by default)
     encoder: Encoder
     manifest: dict[str, Any]
-    paragraph_vectors: np.ndarray
-    tokens: np.ndarray  # float16 (n_tokens, dimension), memory-mapped once saved
-    token_ids: np.ndarray
-    token_offsets: np.ndarray  # sentence i's tokens are tokens[offsets[i]:offsets[i + 1]]
+    tables: Tables
+    paragraph_vectors: np.ndarray  # float32, one row per paragraph of every document
 
     @property
     def document(self) -> Document:
         """The first document: the article, when there is one."""
         return self.documents[0]
 
+    @property
+    def token_offsets(self) -> np.ndarray:
+        """Sentence i's tokens are rows offsets[i]:offsets[i + 1]."""
+        return self.tables.arrays["token_offsets"]
+
+    @property
+    def token_ids(self) -> np.ndarray:
+        return self.tables.arrays["token_ids"]
+
+    def token_similarity(self, rows: np.ndarray, query_tokens: np.ndarray) -> np.ndarray:
+        """Dot products of the given token rows (float16, read from the map) with each of a
+        question's token vectors: (rows, question tokens)."""
+        tokens = np.asarray(self.tables.arrays["tokens"][rows], dtype=np.float32)
+        similarity: np.ndarray = tokens @ query_tokens.T
+        return similarity
+
+    def sentence_rows(self, positions: Sequence[int]) -> np.ndarray:
+        """The sentence vectors at `positions` (float32)."""
+        rows: np.ndarray = self.tables.arrays["sentence_vectors"][list(positions)]
+        return rows
+
+    @property
+    def sentence_vectors(self) -> np.ndarray:
+        """Every sentence vector (reads them all: for building and tests)."""
+        return self.sentence_rows(range(self.tables.sentence_count))
+
     def find(self, name: str) -> int:
         """The document a user means by `name`: its source, file name or title, exactly or
         as a unique part (case ignored)."""
         wanted = name.strip().lower()
         keys = [
-            (d.source.lower(), Path(d.source).name.lower(), d.title.lower()) for d in self.documents
+            (str(m["source"]).lower(), Path(str(m["source"])).name.lower(), str(m["title"]).lower())
+            for m in self.tables.meta
         ]
         exact = [i for i, k in enumerate(keys) if wanted in k]
         partial = [i for i, k in enumerate(keys) if wanted and any(wanted in part for part in k)]
         matches = exact or partial
         if len(matches) == 1:
             return matches[0]
-        listed = "; ".join(d.title for d in self.documents)
+        listed = "; ".join(str(m["title"]) for m in self.tables.meta)
         if not matches:
             raise InputError(f"No indexed document matches {name!r}. Indexed: {listed}")
         raise InputError(f"{name!r} matches several documents; be more specific. Indexed: {listed}")
@@ -97,23 +127,25 @@ class Vectors:
 
 def article_index(
     documents: Sequence[Document],
-    store: FaissStore,
+    store: Any,
     vectors: Vectors,
     encoder: Encoder,
     manifest: dict[str, Any],
 ) -> ArticleIndex:
-    offsets = np.concatenate([[0], np.cumsum(vectors.token_counts)]).astype(np.int64)
-    return ArticleIndex(
-        tuple(documents),
-        store,
-        np.asarray(vectors.sentences, dtype=np.float32),
-        encoder,
-        manifest,
-        np.asarray(vectors.paragraphs, dtype=np.float32),
-        vectors.tokens,
-        vectors.token_ids,
-        offsets,
+    """An index in memory, with the arrays a saved one maps (bot.tables, bot.token_codes)."""
+    # the paragraph vectors as encoded: the store's copy is normalised again, which can
+    # move the last bit, and the features read these
+    paragraphs = np.asarray(vectors.paragraphs, dtype=np.float32)
+    arrays = build_tables(documents) | vector_arrays(
+        vectors.sentences, vectors.tokens, vectors.token_ids, vectors.token_counts
     )
+    arrays["paragraph_vectors"] = paragraphs.reshape(len(paragraphs), -1)
+    tables = Tables(arrays, [document_meta(d) for d in documents])
+    return ArticleIndex(tuple(documents), store, encoder, manifest, tables, paragraphs)
+
+
+def document_meta(document: Document) -> dict[str, Any]:
+    return {"source": document.source, "title": document.title, "sha256": document.sha256}
 
 
 def previous_vectors(
@@ -127,20 +159,19 @@ def previous_vectors(
         index = load_index(settings, manifest, with_encoder=False)
     except (IndexStoreError, ArticleError):
         return {}
-    found: dict[str, Vectors] = {}
-    p_at = s_at = 0
+    arrays, found = index.tables.arrays, {}
     offsets = index.token_offsets
-    for document in index.documents:
-        p_count, s_count = len(document.paragraphs), len(document.sentences)
-        t_from, t_to = int(offsets[s_at]), int(offsets[s_at + s_count])
-        found[document.sha256] = Vectors(
-            index.paragraph_vectors[p_at : p_at + p_count],
-            index.sentence_vectors[s_at : s_at + s_count],
-            np.asarray(index.tokens[t_from:t_to]),
-            np.asarray(index.token_ids[t_from:t_to]),
-            np.diff(offsets[s_at : s_at + s_count + 1]),
+    for number, meta in enumerate(index.tables.meta):
+        p_from, p_to = (int(n) for n in arrays["doc_paragraphs"][number : number + 2])
+        s_from, s_to = (int(n) for n in arrays["doc_sentences"][number : number + 2])
+        t_from, t_to = int(offsets[s_from]), int(offsets[s_to])
+        found[str(meta["sha256"])] = Vectors(
+            np.array(index.paragraph_vectors[p_from:p_to], dtype=np.float32),
+            index.sentence_rows(range(s_from, s_to)),
+            np.asarray(arrays["tokens"][t_from:t_to]),
+            np.asarray(index.token_ids[t_from:t_to], dtype=np.int32),
+            np.diff(offsets[s_from : s_to + 1]),
         )
-        p_at, s_at = p_at + p_count, s_at + s_count
     return found
 
 
@@ -175,7 +206,10 @@ def live_manifest(directory: Path, notify: Notify) -> dict[str, Any] | None:
 
 def documents_of(settings: Settings, manifest: dict[str, Any], notify: Notify) -> list[Document]:
     """What the index held: documents as stored, local files read again where they changed.
-    A document that can be recovered neither way is an error, never a silent loss."""
+    A document that can be recovered neither way is an error, never a silent loss. An index
+    in another format is an error that says to rebuild it (an archive is too big to convert
+    silently at every start)."""
+    check_format(settings.index_dir, manifest)
     stored = _stored_documents(settings.index_dir, manifest)
     documents, lost = [], []
     for entry in manifest.get("documents", []):
@@ -192,7 +226,19 @@ def documents_of(settings: Settings, manifest: dict[str, Any], notify: Notify) -
             f"The index in {settings.index_dir} is damaged and cannot give back "
             f"{', '.join(lost)}: index {'it' if len(lost) == 1 else 'them'} again."
         )
-    return documents or load_documents([settings.article])  # format 1 listed no documents
+    return documents
+
+
+def check_format(directory: Path, manifest: dict[str, Any]) -> None:
+    version = manifest.get("format_version")
+    if version == FORMAT_VERSION:
+        return
+    older = isinstance(version, int) and version < FORMAT_VERSION
+    raise IndexFormatError(
+        f"The index in {directory} was written by {'an older' if older else 'another'} "
+        f"articlebot (format {version}; this one reads format {FORMAT_VERSION}): rebuild it "
+        "with `articlebot index SOURCE ...`, or delete it."
+    )
 
 
 def _stored_documents(directory: Path, manifest: dict[str, Any]) -> dict[str, Document]:
@@ -201,8 +247,8 @@ def _stored_documents(directory: Path, manifest: dict[str, Any]) -> dict[str, Do
     names += [m["generation"] for m in complete_generations(directory)]
     for name in names:
         try:
-            return {d.source: d for d in _read_documents(directory / name / "documents.json")}
-        except (ValueError, KeyError, TypeError, OSError):
+            return {d.source: d for d in _read_documents(directory / name)}
+        except (ValueError, KeyError, TypeError, IndexError, OSError):
             continue
     return {}
 
@@ -217,6 +263,14 @@ def _read_again(source: str, stored: Document | None, notify: Notify) -> Documen
 
 
 def _changed(entry: dict[str, Any]) -> bool:
+    """Whether a local file differs from what was indexed: by its size and time when they
+    were recorded and are unchanged (no read), else by its sha256."""
+    try:
+        status = Path(str(entry.get("source", ""))).stat()
+    except OSError:
+        return False  # gone: the stored copy stands
+    if (entry.get("size"), entry.get("mtime_ns")) == (status.st_size, status.st_mtime_ns):
+        return False
     try:
         data = read_bytes(Path(str(entry.get("source", ""))))
     except ArticleError:
@@ -242,63 +296,61 @@ def load_index(
     with_encoder: bool = True,
     notify: Notify = log.warning,
 ) -> ArticleIndex:
-    """Load the live generation; without `with_encoder`, only documents and vectors are
-    wanted (an incremental build), so the query encoder is not loaded."""
+    """Map the live generation into memory; without `with_encoder`, only documents and
+    vectors are wanted (an incremental build), so the query encoder is not loaded."""
     directory = settings.index_dir
     if not files_intact(directory, manifest):
         raise IndexCorruptError(f"The index in {directory} is damaged (a file is missing or cut).")
     generation = directory / str(manifest["generation"])
     try:
-        documents = _read_documents(generation / "documents.json")
-        vectors = _load_vectors(generation)
-    except (ValueError, KeyError, TypeError, OSError) as error:
+        tables = _read_tables(generation)
+    except (ValueError, KeyError, TypeError, IndexError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
     encoder: Any = _query_encoder(settings, manifest, notify) if with_encoder else None
-    store = FaissStore.load(generation, EncoderEmbeddings(encoder))
-    if not documents or not _sizes_match(documents, vectors, store, manifest["dimension"]):
+    store = FaissStore.load(
+        generation, EncoderEmbeddings(encoder), record_at=tables.paragraph_record
+    )
+    if not tables.meta or not _sizes_match(tables, store, manifest["dimension"]):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
-    return article_index(documents, store, vectors, encoder, manifest)
+    documents = StoredDocuments(tables)
+    paragraphs = tables.arrays["paragraph_vectors"]
+    return ArticleIndex(documents, store, encoder, manifest, tables, paragraphs)
 
 
-def _sizes_match(
-    documents: list[Document], vectors: Vectors, store: FaissStore, dimension: int
-) -> bool:
-    sentences = sum(len(d.sentences) for d in documents)
-    paragraphs = sum(len(d.paragraphs) for d in documents)
+def _sizes_match(tables: Tables, store: FaissStore, dimension: int) -> bool:
+    """The arrays agree with each other: checked on their shapes and last entries only."""
+    a = tables.arrays
+    sentences, paragraphs, tokens = (
+        tables.sentence_count,
+        tables.paragraph_count,
+        len(a["token_ids"]),
+    )
     return (
-        vectors.sentences.shape == (sentences, dimension)
-        and vectors.paragraphs.shape == (paragraphs, dimension)
-        and vectors.token_counts.shape == (sentences,)
-        and vectors.tokens.shape == (int(vectors.token_counts.sum()), dimension)
-        and vectors.token_ids.shape == (len(vectors.tokens),)
+        len(a["doc_sentences"]) == len(a["doc_paragraphs"]) == len(tables.meta) + 1
+        and a["par_sentences"].shape == (paragraphs + 1,)
+        and int(a["par_sentences"][-1]) == sentences
+        and a["sen_bytes"].shape == a["sen_chars"].shape == (sentences, 2)
+        and a["leans"].shape == a["length_norm"].shape == (sentences,)
+        and a["sentence_vectors"].shape == (sentences, dimension)
+        and a["paragraph_vectors"].shape == (paragraphs, dimension)
+        and a["token_offsets"].shape == (sentences + 1,)
+        and int(a["token_offsets"][-1]) == tokens
+        and a["tokens"].shape == (tokens, dimension)
+        and int(a["doc_bytes"][-1]) == len(a["text"]) + len(SEPARATOR)
         and len(store) == paragraphs
     )
 
 
-def _load_vectors(generation: Path) -> Vectors:
-    """Token vectors are memory-mapped: only the candidates' rows are ever read."""
-
-    def load(name: str, mapped: bool = False) -> np.ndarray:
-        array: np.ndarray = np.load(
-            generation / name, allow_pickle=False, mmap_mode="r" if mapped else None
-        )
-        return array
-
-    offsets = load("token_offsets.npy")
-    if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or (np.diff(offsets) < 0).any():
-        raise ValueError("token offsets out of order")
-    return Vectors(
-        load("paragraphs.npy"),
-        load("sentences.npy"),
-        load("tokens.npy", mapped=True),
-        load("token_ids.npy", mapped=True),
-        np.diff(offsets),
-    )
+def _read_tables(generation: Path) -> Tables:
+    meta = json.loads((generation / "documents.json").read_text("utf-8"))["documents"]
+    if not all(isinstance(m, dict) and {"source", "title", "sha256"} <= set(m) for m in meta):
+        raise ValueError("documents.json is malformed")
+    return Tables(read_arrays(generation / "tables.bin"), meta)
 
 
-def _read_documents(path: Path) -> list[Document]:
-    data = json.loads(path.read_text("utf-8"))
-    return [document_from_json(entry) for entry in data["documents"]]
+def _read_documents(generation: Path) -> list[Document]:
+    tables = _read_tables(generation)
+    return [tables.document(i) for i in range(len(tables.meta))]
 
 
 def _query_encoder(settings: Settings, manifest: dict[str, Any], notify: Notify) -> Encoder:

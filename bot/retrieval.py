@@ -108,7 +108,7 @@ def _answered_before(table: SentenceTable, history: Sequence[Turn]) -> frozenset
     question that moves on ("next", "else") is answered past them."""
     excluded: set[int] = set()
     for citation in history[-1].answer.citations:
-        position = table.positions.get(citation.sentence_id)
+        position = table.position_of(citation.sentence_id)
         while position is not None and position >= 0:
             excluded.add(position)
             if position == 0 or not table.same_paragraph(position - 1, position):
@@ -174,12 +174,7 @@ def _meta_positions(table: SentenceTable, query: Query) -> list[int]:
     has no such line, and the question goes the ordinary way."""
     if not query.meta:
         return []
-    roles = _META_ROLES[query.meta]
-    return [
-        i
-        for i, s in enumerate(table.sentences)
-        if s.role in roles and table.in_scope(i, query.document)
-    ][:3]
+    return table.positions_with_role(_META_ROLES[query.meta], query.document)[:3]
 
 
 def _answer(
@@ -197,7 +192,7 @@ def _citation(
     table: SentenceTable, query: Query, position: int, n: int, score: float, *, with_span: bool
 ) -> Citation:
     sentence = table.sentences[position]
-    document = table.documents[table.document_of[position]]
+    document = table.structure.meta[table.document_of(position)]
     span = (
         answer_span(query.kind, sentence.text, query.resolved, table.is_person)
         if with_span
@@ -205,13 +200,13 @@ def _citation(
     )
     return Citation(
         n,
-        document.source,
+        str(document["source"]),
         sentence.paragraph,
         sentence.number,
         sentence.text,
         score,
         sentence.id,
-        document.title,
+        str(document["title"]),
         span,
     )
 

@@ -1,13 +1,17 @@
 """A small LangChain VectorStore on faiss-cpu: cosine similarity, persisted without pickle.
 
-On disk: `<name>.faiss` (faiss's own binary format) and `<name>.json` (ids, texts, metadata).
+On disk: `<name>.faiss` (faiss's own format: a flat index, one row per record, in order) and
+`<name>.json` (ids, texts, metadata), which an owner that knows its records may leave out.
+A saved store is loaded memory-mapped and read-only: loading costs nothing, whatever its
+size, and records are made only for the hits. The first change to a loaded store copies it
+into memory.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,8 @@ from langchain_core.vectorstores import VectorStore
 from bot.embeddings import normalise
 from bot.errors import IndexCorruptError
 
+Record = tuple[str, str, dict[str, Any]]  # id, text, metadata
+
 
 class FaissStore(VectorStore):
     """Normalised inner product over an IndexIDMap2, so documents can be replaced and deleted."""
@@ -31,13 +37,36 @@ class FaissStore(VectorStore):
         self._faiss_ids: dict[str, int] = {}
         self._ids_by_faiss: dict[int, str] = {}
         self._next_faiss_id = 0
+        self._frozen: Any = None  # a loaded flat index, rows in record order
+        self._record_at: Callable[[int], Record] | None = None
 
     @property
     def embeddings(self) -> Embeddings:
         return self._embedding
 
     def __len__(self) -> int:
-        return len(self._records)
+        return int(self._frozen.ntotal) if self._frozen is not None else len(self._records)
+
+    def vectors(self) -> np.ndarray:
+        """The loaded store's vectors, one row per record (a view of the memory map)."""
+        import faiss
+
+        if self._frozen is None:
+            raise ValueError("only a loaded store lends its vectors")
+        flat = faiss.rev_swig_ptr(self._frozen.get_xb(), len(self) * self._frozen.d)
+        return np.asarray(flat).reshape(len(self), self._frozen.d)
+
+    def _thaw(self) -> None:
+        """Copy a loaded store into the mutable form, once, before its first change."""
+        if self._frozen is None or self._record_at is None:
+            return
+        vectors, record_at = np.array(self.vectors()), self._record_at
+        self._frozen = self._record_at = None
+        self._index = _new_index(vectors.shape[1])
+        records = [record_at(row) for row in range(len(vectors))]
+        self.add_vectors(
+            [r[1] for r in records], vectors, [r[2] for r in records], ids=[r[0] for r in records]
+        )
 
     def add_texts(
         self,
@@ -68,6 +97,7 @@ class FaissStore(VectorStore):
         """Add precomputed vectors; an existing id is replaced, not duplicated."""
         if not texts:
             return []
+        self._thaw()
         ids = list(ids) if ids is not None else [str(uuid.uuid4()) for _ in texts]
         metadatas = list(metadatas) if metadatas is not None else [{} for _ in texts]
         if not len(ids) == len(texts) == len(metadatas) == len(vectors):
@@ -85,6 +115,7 @@ class FaissStore(VectorStore):
         return ids
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        self._thaw()
         if ids is None:
             ids = list(self._records)
         present = [i for i in ids if i in self._records]
@@ -96,6 +127,7 @@ class FaissStore(VectorStore):
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
+        self._thaw()
         return [self._document(i) for i in ids if i in self._records]
 
     def _document(self, doc_id: str) -> Document:
@@ -106,9 +138,13 @@ class FaissStore(VectorStore):
         self, embedding: Sequence[float] | np.ndarray, k: int = 4
     ) -> list[tuple[Document, float]]:
         """Documents with their cosine similarity, best first; no score threshold."""
+        query = normalise(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
+        if self._frozen is not None and self._record_at is not None:
+            scores, rows = self._frozen.search(query, min(k, len(self)))
+            found = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+            return [(_as_document(self._record_at(row)), score) for row, score in found]
         if not self._records or self._index is None:
             return []
-        query = normalise(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
         scores, faiss_ids = self._index.search(query, min(k, len(self._records)))
         return [
             (self._document(self._ids_by_faiss[int(i)]), float(score))
@@ -146,37 +182,54 @@ class FaissStore(VectorStore):
         store.add_texts(texts, metadatas, ids=ids)
         return store
 
-    def save(self, directory: Path, name: str = "paragraphs") -> list[Path]:
-        """Write `<name>.faiss` and `<name>.json`; returns the paths written."""
-        index = self._index if self._index is not None else _new_index(1)
+    def save(self, directory: Path, name: str = "paragraphs", records: bool = True) -> list[Path]:
+        """Write `<name>.faiss` (rows in record order) and, with `records`, `<name>.json`;
+        returns the paths written."""
+        self._thaw()
+        ids = list(self._records)
+        flat = faiss.IndexFlatIP(self._index.d if self._index is not None else 1)
+        if ids:
+            rows = np.array([self._faiss_ids[i] for i in ids], dtype=np.int64)
+            flat.add(np.vstack([self._index.reconstruct(int(row)) for row in rows]))
         faiss_path, records_path = directory / f"{name}.faiss", directory / f"{name}.json"
-        faiss.write_index(index, str(faiss_path))
-        records = [
-            {"id": i, "faiss_id": self._faiss_ids[i], "text": text, "metadata": metadata}
-            for i, (text, metadata) in self._records.items()
+        faiss.write_index(flat, str(faiss_path))
+        if not records:
+            return [faiss_path]
+        listed = [
+            {"id": i, "text": self._records[i][0], "metadata": self._records[i][1]} for i in ids
         ]
-        records_path.write_text(json.dumps({"records": records}, ensure_ascii=False), "utf-8")
+        records_path.write_text(json.dumps({"records": listed}, ensure_ascii=False), "utf-8")
         return [faiss_path, records_path]
 
     @classmethod
-    def load(cls, directory: Path, embedding: Embeddings, name: str = "paragraphs") -> FaissStore:
-        """Read a saved store; damaged or inconsistent files raise IndexCorruptError."""
+    def load(
+        cls,
+        directory: Path,
+        embedding: Embeddings,
+        name: str = "paragraphs",
+        record_at: Callable[[int], Record] | None = None,
+    ) -> FaissStore:
+        """Map a saved store into memory; `record_at(row)` gives its records when the
+        owner knows them (else `<name>.json` is read). Damaged or inconsistent files raise
+        IndexCorruptError."""
+        faiss.omp_set_num_threads(1)  # one question at a time: threads only wait on 2 cores
         try:
-            index = faiss.read_index(str(directory / f"{name}.faiss"))
-            records = json.loads((directory / f"{name}.json").read_text("utf-8"))["records"]
+            index = faiss.read_index(str(directory / f"{name}.faiss"), faiss.IO_FLAG_MMAP_IFC)
+            if record_at is None:
+                listed = json.loads((directory / f"{name}.json").read_text("utf-8"))["records"]
+                records = [(r["id"], r["text"], r["metadata"]) for r in listed]
+                if index.ntotal != len(records):
+                    raise ValueError("record count differs")
+                record_at = records.__getitem__
         except (RuntimeError, ValueError, KeyError, TypeError) as error:
             raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
-        if index.ntotal != len(records):
-            raise IndexCorruptError(f"The index in {directory} is damaged (record count differs).")
         store = cls(embedding)
-        store._index = index
-        for record in records:
-            doc_id, faiss_id = record["id"], int(record["faiss_id"])
-            store._records[doc_id] = (record["text"], record["metadata"])
-            store._faiss_ids[doc_id] = faiss_id
-            store._ids_by_faiss[faiss_id] = doc_id
-        store._next_faiss_id = max(store._ids_by_faiss, default=-1) + 1
+        store._frozen, store._record_at = index, record_at
         return store
+
+
+def _as_document(record: Record) -> Document:
+    return Document(id=record[0], page_content=record[1], metadata=dict(record[2]))
 
 
 def _new_index(dimension: int) -> Any:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import IndexStoreError
+from bot.errors import IndexFormatError, IndexStoreError
 from bot.index import FORMAT_VERSION, build_index, open_index, read_manifest
 from bot.settings import Settings
 
@@ -68,6 +68,20 @@ def test_a_changed_article_is_answered_as_it_is_now_without_writing(own_index: S
     assert snapshot(own_index.index_dir) == before  # reading never writes
 
 
+def test_an_index_of_an_older_format_is_one_line_saying_to_rebuild(own_index: Settings) -> None:
+    path = own_index.index_dir / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format_version": 3}))
+    before = snapshot(own_index.index_dir)
+    with pytest.raises(IndexFormatError, match=r"older articlebot \(format 3;.*rebuild") as error:
+        open_index(own_index)
+    assert "\n" not in error.value.message
+    with pytest.raises(IndexFormatError):
+        build_index(own_index, add=True)  # what it held cannot be read back: rebuild
+    assert snapshot(own_index.index_dir) == before
+    build_index(own_index)  # a build from the sources is what rewrites it
+    assert open_index(own_index).manifest["format_version"] == FORMAT_VERSION
+
+
 def test_another_model_is_rebuilt_in_memory_and_the_index_left_alone(
     own_index: Settings,
 ) -> None:
@@ -85,7 +99,7 @@ def test_another_model_is_rebuilt_in_memory_and_the_index_left_alone(
 
 @pytest.mark.parametrize(
     "victim",
-    ["GEN/paragraphs.faiss", "GEN/sentences.npy", "manifest.json", "CACHE/model.onnx"],
+    ["GEN/paragraphs.faiss", "GEN/tables.bin", "manifest.json", "CACHE/model.onnx"],
 )
 def test_damaged_files_are_reported_and_read_around_in_memory(
     own_index: Settings, victim: str, tmp_path: Path

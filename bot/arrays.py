@@ -1,0 +1,70 @@
+"""Many numpy arrays in one file, read back memory-mapped: nothing is copied at load.
+
+Layout: the magic `ABT1`, the header's length (8 bytes, little endian), a JSON header naming
+each array's dtype, shape and offset, then the arrays, each aligned to 64 bytes. Only plain
+numeric and byte dtypes are allowed, so nothing in the file can run code (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"ABT1"
+_ALIGN = 64
+_KINDS = "biufS"  # bool, integers, floats, fixed-width bytes
+
+
+def write_arrays(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write `arrays` to `path` (the caller flushes it to disk)."""
+    header: dict[str, Any] = {}
+    offset = 0
+    for name, array in arrays.items():
+        if array.dtype.kind not in _KINDS:
+            raise ValueError(f"{name}: dtype {array.dtype} cannot be stored")
+        offset = -(-offset // _ALIGN) * _ALIGN
+        header[name] = {"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
+        offset += array.nbytes
+    encoded = json.dumps(header).encode("utf-8")
+    start = -(-(len(MAGIC) + 8 + len(encoded)) // _ALIGN) * _ALIGN
+    with open(path, "wb") as handle:
+        handle.write(MAGIC + len(encoded).to_bytes(8, "little") + encoded)
+        for name, array in arrays.items():
+            handle.seek(start + header[name]["offset"])
+            handle.write(np.ascontiguousarray(array).tobytes())
+        handle.truncate(start + offset)
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of `path`, read-only views of one memory map; ValueError when damaged."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        if size < len(MAGIC) + 8:
+            raise ValueError(f"{path.name} is cut short")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if mapped[:4] != MAGIC:
+        raise ValueError(f"{path.name} is not an array file")
+    length = int.from_bytes(mapped[4:12], "little")
+    header = json.loads(bytes(mapped[12 : 12 + length]).decode("utf-8"))
+    start = -(-(12 + length) // _ALIGN) * _ALIGN
+    return {name: _view(mapped, start, name, entry, size) for name, entry in header.items()}
+
+
+def _view(mapped: mmap.mmap, start: int, name: str, entry: Any, size: int) -> np.ndarray:
+    dtype = np.dtype(str(entry["dtype"]))
+    shape = tuple(int(n) for n in entry["shape"])
+    offset = start + int(entry["offset"])
+    count = int(np.prod(shape, dtype=np.int64))
+    if (
+        dtype.kind not in _KINDS
+        or min(shape, default=0) < 0
+        or offset + count * dtype.itemsize > size
+    ):
+        raise ValueError(f"array {name} is damaged")
+    array = np.frombuffer(mapped, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape)

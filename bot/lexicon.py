@@ -1,0 +1,135 @@
+"""The terms of an index's sentences as sorted arrays: IDF, term postings and BM25 counts.
+
+Built once, when the index is built; read memory-mapped, so loading costs nothing and a
+question touches only the postings of its own terms. Positions run over the sentences of
+every document, in order. The figures are those of the textbook formulas, computed in the
+same order as a plain Python reading would, so they are equal to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from bot.text import content_terms, term_set
+
+BM25_K1, BM25_B = 1.2, 0.75
+Arrays = dict[str, np.ndarray]
+
+
+def build_lexicon(texts: Sequence[str]) -> Arrays:
+    """Vocabulary (sorted by UTF-8 bytes), term postings over every term a sentence offers,
+    and per term the sentences whose content terms hold it, with their counts."""
+    sets = [term_set(text) for text in texts]
+    counts = [Counter(content_terms(text, unique=False)) for text in texts]
+    vocabulary = sorted({term for terms in sets for term in terms}, key=str.encode)
+    number = {term: i for i, term in enumerate(vocabulary)}
+    encoded = [term.encode("utf-8") for term in vocabulary]
+    lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(lengths.mean(), 1.0))
+    post_offsets, post_sentences, _ = _csr(
+        [(number[t], i, 1) for i, terms in enumerate(sets) for t in terms], len(vocabulary)
+    )
+    tf_offsets, tf_sentences, tf_counts = _csr(
+        [(number[t], i, n) for i, c in enumerate(counts) for t, n in c.items()], len(vocabulary)
+    )
+    return {
+        "vocab_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "vocab_offsets": np.concatenate([[0], np.cumsum([len(e) for e in encoded])]).astype(
+            np.int64
+        ),
+        "post_offsets": post_offsets,
+        "post_sentences": post_sentences,
+        "tf_offsets": tf_offsets,
+        "tf_sentences": tf_sentences,
+        "tf_counts": tf_counts,
+        "length_norm": norm,
+    }
+
+
+def _csr(
+    triples: list[tuple[int, int, int]], rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row offsets, columns and values of (row, column, value) triples; columns ascending."""
+    table = np.array(triples, dtype=np.int64).reshape(-1, 3)
+    order = np.lexsort((table[:, 1], table[:, 0]))
+    table = table[order]
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(table[:, 0], minlength=rows), out=offsets[1:])
+    return offsets, table[:, 1].astype(np.int32), table[:, 2].astype(np.int32)
+
+
+class Lexicon:
+    """Lookups over the arrays of `build_lexicon`, for `sentences` sentences."""
+
+    def __init__(self, arrays: Arrays, sentences: int) -> None:
+        self.arrays = arrays
+        self.sentences = sentences
+        self.vocabulary_size = len(arrays["vocab_offsets"]) - 1
+        self._vocabulary = arrays["vocab_bytes"]
+        self._vocab_offsets = arrays["vocab_offsets"]
+        self.unknown_idf = math.log((sentences + 1) / 0.5)
+
+    def term_id(self, term: str) -> int | None:
+        """The term's row, by binary search over the sorted vocabulary."""
+        wanted = term.encode("utf-8")
+        low, high = 0, self.vocabulary_size
+        while low < high:
+            middle = (low + high) // 2
+            start, end = self._vocab_offsets[middle], self._vocab_offsets[middle + 1]
+            found = self._vocabulary[start:end].tobytes()
+            if found == wanted:
+                return middle
+            if found < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        return None
+
+    def postings(self, term_id: int) -> np.ndarray:
+        """The sentences whose terms include the term, ascending."""
+        offsets = self.arrays["post_offsets"]
+        return self.arrays["post_sentences"][offsets[term_id] : offsets[term_id + 1]]
+
+    def idf(self, term: str) -> float | None:
+        """log((N + 1) / (df + 0.5)) over sentences, None for a term no sentence uses."""
+        term_id = self.term_id(term)
+        if term_id is None:
+            return None
+        offsets = self.arrays["post_offsets"]
+        frequency = int(offsets[term_id + 1] - offsets[term_id])
+        return math.log((self.sentences + 1) / (frequency + 0.5))
+
+    def holds(self, term_id: int, positions: np.ndarray) -> np.ndarray:
+        """Whether each position's terms include the term."""
+        postings = self.postings(term_id)
+        at = np.minimum(np.searchsorted(postings, positions), max(len(postings) - 1, 0))
+        return postings[at] == positions if len(postings) else np.zeros(len(positions), bool)
+
+    def counts(self, term_id: int, positions: np.ndarray) -> np.ndarray:
+        """How often the term is among each position's content terms (0 when not)."""
+        offsets = self.arrays["tf_offsets"]
+        start, end = offsets[term_id], offsets[term_id + 1]
+        sentences = self.arrays["tf_sentences"][start:end]
+        if not len(sentences):
+            return np.zeros(len(positions))
+        at = np.minimum(np.searchsorted(sentences, positions), len(sentences) - 1)
+        found = sentences[at] == positions
+        return np.where(found, self.arrays["tf_counts"][start:end][at], 0).astype(np.float64)
+
+    def bm25(self, terms: Sequence[str], positions: Sequence[int]) -> np.ndarray:
+        """Okapi BM25 of each position for the question's content stems."""
+        where = np.asarray(positions, dtype=np.int64)
+        scores = np.zeros(len(where))
+        norm = self.arrays["length_norm"][where]
+        for term in terms:
+            term_id, idf = self.term_id(term), self.idf(term)
+            if term_id is None or idf is None:
+                continue
+            count = self.counts(term_id, where)
+            hit = count > 0
+            scores[hit] += idf * count[hit] * (BM25_K1 + 1) / (count[hit] + norm[hit])
+        return scores

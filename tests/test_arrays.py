@@ -1,0 +1,45 @@
+"""The array file: what is written is read back, memory-mapped, and damage is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.arrays import read_arrays, write_arrays
+
+
+def test_arrays_come_back_equal_and_read_only(tmp_path: Path) -> None:
+    arrays = {
+        "ints": np.arange(10, dtype=np.int64).reshape(5, 2),
+        "halves": np.linspace(0, 1, 7, dtype=np.float16),
+        "bytes": np.array([b"abc", b"de"], dtype="S4"),
+        "flags": np.array([True, False]),
+        "empty": np.zeros((0, 3), dtype=np.float32),
+    }
+    write_arrays(tmp_path / "t.bin", arrays)
+    back = read_arrays(tmp_path / "t.bin")
+    assert list(back) == list(arrays)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(back[name], array)
+        assert back[name].dtype == array.dtype and not back[name].flags.writeable
+
+
+def test_objects_cannot_be_stored(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cannot be stored"):
+        write_arrays(tmp_path / "t.bin", {"o": np.array([{"a": 1}], dtype=object)})
+
+
+def test_a_file_cut_short_or_foreign_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.bin"
+    write_arrays(path, {"big": np.arange(1000, dtype=np.int64)})
+    path.write_bytes(path.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="damaged"):
+        read_arrays(path)
+    path.write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(ValueError, match="not an array file"):
+        read_arrays(path)
+    path.write_bytes(b"AB")
+    with pytest.raises(ValueError, match="cut short"):
+        read_arrays(path)
