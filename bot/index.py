@@ -68,6 +68,7 @@ from bot.index_load import (
     stale_reason,
 )
 from bot.onnx_export import cache_query_encoder, encoder_directory
+from bot.progress import Progress
 from bot.readers import load_documents, merge_documents
 from bot.settings import Settings
 from bot.store import FaissStore
@@ -112,7 +113,7 @@ def build_index(
             documents = merge_documents(indexed_documents(settings, notify), documents)
         encoder = encoder or SentenceTransformerEncoder(settings.model)
         previous = previous_vectors(settings) if reuse else {}
-        index = assemble(documents, encoder, previous, notify)
+        index = assemble(documents, encoder, previous, notify, show_progress=True)
         digest = cache_query_encoder(encoder, settings.cache_dir)
         manifest = _write_generation(directory, index, settings, digest)
     dimension = int(index.paragraph_vectors.shape[1])
@@ -129,10 +130,21 @@ def assemble(
     encoder: SentenceTransformerEncoder,
     previous: dict[str, Vectors],
     notify: Notify = log.info,
+    *,
+    show_progress: bool = False,
 ) -> ArticleIndex:
     """An index in memory: documents whose sha256 is in `previous` keep those vectors, the
-    others are embedded."""
-    vectors = [previous.get(d.sha256) or embed_document(encoder, d) for d in documents]
+    others are embedded (with a bar on a terminal's stderr when `show_progress`)."""
+    fresh = [d for d in documents if d.sha256 not in previous]
+    total = sum(len(d.paragraphs) for d in fresh) if show_progress else 0
+    progress = Progress("Embedding paragraphs", total)
+    embedded: dict[str, Vectors] = dict(previous)
+    for document in fresh:
+        if document.sha256 not in embedded:
+            embedded[document.sha256] = embed_document(encoder, document)
+        progress.advance(len(document.paragraphs))
+    progress.close()
+    vectors = [embedded[d.sha256] for d in documents]
     reused = sum(1 for d in documents if d.sha256 in previous)
     if reused:
         notify(f"Reused the embeddings of {reused} unchanged document(s).")
@@ -239,7 +251,8 @@ def _in_memory(settings: Settings, manifest: dict[str, Any], notify: Notify) -> 
     """The index rebuilt in memory from its own files; vectors that are whole are reused."""
     documents = documents_of(settings, manifest, notify)
     encoder = SentenceTransformerEncoder(settings.model)
-    return assemble(documents, encoder, previous_vectors(settings, manifest), notify)
+    previous = previous_vectors(settings, manifest)
+    return assemble(documents, encoder, previous, notify, show_progress=True)
 
 
 def _writable(directory: Path) -> Path:
