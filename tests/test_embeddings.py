@@ -73,3 +73,17 @@ def test_answering_never_imports_torch(article_index: ArticleIndex, index_dir: o
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_sentences_past_the_length_limit_are_read_alone_in_one_batch(
+    reference: SentenceTransformerEncoder,
+) -> None:
+    filler = "The committee met again and talked about the budget for the year. " * 40
+    tail = ["Carter resigned on Friday.", "Khoja left the coalition in May."]
+    paragraphs = [filler + tail[0], filler + tail[1]]
+    spans = [[(len(filler), len(p))] for p in paragraphs]
+    encodings = reference.encode_paragraphs(paragraphs, spans)
+    for encoding, sentence in zip(encodings, tail, strict=True):
+        alone = reference.encode_tokens(sentence)
+        np.testing.assert_allclose(encoding.sentences[0], alone.vector, atol=1e-5)
+        np.testing.assert_array_equal(encoding.token_ids, alone.ids)

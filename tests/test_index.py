@@ -256,3 +256,22 @@ def test_two_builds_at_once_leave_one_whole_index(tmp_path: Path, settings: Sett
     index = open_index(own, notes.append)
     assert notes == [] and index.document.title in titles
     assert len(list(own.index_dir.glob("gen-*"))) == 1
+
+
+def test_documents_embedded_together_get_their_own_vectors(tmp_path: Path) -> None:
+    """One pass over several documents' paragraphs gives each what it gets alone."""
+    from bot.embeddings import SentenceTransformerEncoder
+    from bot.index import embed_document, embed_documents
+    from bot.readers import load_documents
+
+    texts = ["Alpha news\n\nThe alpha team won.\n", "Beta news\n\nBeta lost. Fans wept.\n\nNo.\n"]
+    for number, text in enumerate(texts):
+        (tmp_path / f"{number}.txt").write_text(text, "utf-8")
+    documents = load_documents([tmp_path / "0.txt", tmp_path / "1.txt"])
+    encoder = SentenceTransformerEncoder("all-MiniLM-L6-v2")
+    for together, document in zip(embed_documents(encoder, documents), documents, strict=True):
+        alone = embed_document(encoder, document)
+        for name in ("paragraphs", "sentences", "tokens"):
+            np.testing.assert_allclose(getattr(together, name), getattr(alone, name), atol=1e-3)
+        np.testing.assert_array_equal(together.token_ids, alone.token_ids)
+        np.testing.assert_array_equal(together.token_counts, alone.token_counts)
