@@ -65,8 +65,10 @@ fuzz: $(VENV)/.dev-installed
 	ARTICLEBOT_FUZZ=1 ARTICLEBOT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) \
 		$(BIN)/python -m pytest -q -rxX tests/test_fuzz.py
 
+# ARCHIVE=N measures an archive of about N paragraphs instead (benchmarks/archive.py).
+ARCHIVE ?=
 bench: $(VENV)/.bench-installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(if $(ARCHIVE),--archive $(ARCHIVE))
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.json index/*.onnx index/*.npy

@@ -220,7 +220,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--chats", type=int, default=50)
     parser.add_argument("--per-chat", type=int, default=10)
+    parser.add_argument(
+        "--archive", type=int, default=0, help="measure an archive of this many paragraphs only"
+    )
     args = parser.parse_args()
+    if args.archive:
+        from benchmarks.archive import archive_table
+
+        print(archive_table(args.archive))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         settings = Settings(index_dir=workdir / "index")
