@@ -26,7 +26,7 @@ from bot.features import (
     confidence_features,
     rank_features,
 )
-from bot.followup import moves_on, resolve_followup
+from bot.followup import moves_on, resolve_followup, swapped_subject
 from bot.prompts import render
 from bot.selector import Selector, load_selector
 from bot.spans import answer_span
@@ -68,6 +68,11 @@ class Query:
     document: int | None = None  # limit to this document of the index
     exclude: frozenset[int] = frozenset()  # "what did he say next?": not these, again
 
+    @property
+    def is_followup(self) -> bool:
+        """It leans on the conversation: rewritten from it, or asked past an answer."""
+        return self.resolved != self.question or bool(self.exclude)
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -99,8 +104,26 @@ def make_query(
     resolved = resolved or resolve_followup(question, history, table.is_person)
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
     terms = tuple(content_terms(resolved))
-    exclude = _answered_before(table, history) if history and moves_on(question) else frozenset()
+    exclude = _excluded(table, question, history)
     return Query(question, resolved, question_type(resolved), terms, meta, document, exclude)
+
+
+def _excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> frozenset[int]:
+    """Sentences a follow-up cannot mean: those it asks past ("next", "why?"), or, for
+    "what about X?", the previous answers that do not mention X."""
+    if not history:
+        return frozenset()
+    if moves_on(question):
+        return _answered_before(table, history)
+    subject = set(content_terms(swapped_subject(question)))
+    if not subject:
+        return frozenset()
+    return frozenset(
+        position
+        for citation in history[-1].answer.citations
+        if (position := table.positions.get(citation.sentence_id)) is not None
+        and not subject & set(content_terms(citation.text))
+    )
 
 
 def _answered_before(table: SentenceTable, history: Sequence[Turn]) -> frozenset[int]:
@@ -222,8 +245,13 @@ class Extractive:
     def __init__(self, index: Any, settings: Any, selector: Selector | None = None) -> None:
         self.table = SentenceTable(index)
         self.selector = selector or load_selector()
-        bar = settings.min_confidence
-        self.min_confidence: float = self.selector.threshold if bar is None else bar
+        # a bar the user sets holds for every question; else the trained ones
+        self.min_confidence: float | None = settings.min_confidence
+
+    def bar(self, query: Query) -> float:
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return self.selector.bar(query.is_followup)
 
     def condense(self, inputs: dict[str, Any], resolved: str = "") -> Query:
         history = inputs.get("history", ())
@@ -231,9 +259,7 @@ class Extractive:
         return make_query(self.table, question, history, resolved, inputs.get("document"))
 
     def answer(self, query: Query) -> Answer:
-        return compose_answer(
-            self.table, select(self.table, self.selector, query), self.min_confidence
-        )
+        return compose_answer(self.table, select(self.table, self.selector, query), self.bar(query))
 
 
 def build_chain(

@@ -8,6 +8,7 @@ import pytest
 from bot.article import fold_lines
 from bot.core import Answerer
 from bot.evaluate import evaluate, load_items
+from bot.types import Turn
 from tests.conftest import SHARED_EVAL
 
 needs_eval = pytest.mark.skipif(
@@ -77,6 +78,23 @@ def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
     answer = eager.answer("Which US official spoke to the UN Security Council?")
     assert answer.citations[-1].text.startswith("He told")
     assert "Kerry" in " ".join(c.text for c in answer.citations)
+
+
+def test_what_about_does_not_repeat_an_answer_that_lacks_its_subject(
+    answerer: Answerer,
+) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("What did John Kerry say about the strikes?")
+    second = eager.answer("What about Lavrov?", [Turn(first.question, first)])
+    assert second.citations[0].sentence_id != first.citations[0].sentence_id
+    assert "Lavrov" in second.citations[0].text
+
+
+def test_a_bare_why_cites_another_sentence(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("How many civilians were killed?")
+    second = eager.answer("Why?", [Turn(first.question, first)])
+    assert second.citations[0].sentence_id != first.citations[0].sentence_id
 
 
 def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
