@@ -13,7 +13,6 @@ import click
 
 from bot.cli_io import echo, edge, emit_json, output_error
 from bot.errors import ArticlebotError, ConfigError, InputError
-from bot.prompts import render
 from bot.settings import Settings, settings_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -234,21 +233,11 @@ def print_result(
 
 
 def format_answer(answer: Any, name_documents: bool = False) -> str:
-    """The answer, then a numbered Sources list with paragraph numbers (and, when the index
-    holds several documents, the document each comes from)."""
+    """The answer laid out for a person (bot.layout): each cited sentence quoted once, its
+    answering phrase in bold (click drops the styling when stdout is not a terminal)."""
+    from bot.layout import text_answer
 
-    def where(citation: Any) -> str:
-        document = f"{citation.document} ({citation.source}), " if name_documents else ""
-        return f"{document}paragraph {citation.paragraph}"
-
-    lines = [answer.text]
-    if answer.citations:
-        lines += ["", render("sources_header")]
-        lines += [f"  [{c.n}] {where(c)}: {c.text}" for c in answer.citations]
-    elif answer.closest:
-        lines += ["", "Closest passages (not an answer):"]
-        lines += [f"  - {where(c)}: {c.text}" for c in answer.closest]
-    return "\n".join(lines)
+    return text_answer(answer, name_documents, bold=lambda phrase: click.style(phrase, bold=True))
 
 
 @main.command()

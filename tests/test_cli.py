@@ -21,14 +21,14 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_ask_prints_the_answer_then_numbered_sources(run_cli: Run) -> None:
+def test_ask_quotes_the_answering_sentence_once_under_its_paragraph(run_cli: Run) -> None:
     result = run_cli("ask", "Who heads the Syrian National Coalition?")
     assert result.returncode == 0, result.stderr
-    answer, sources = result.stdout.split("\nSources:\n")
-    assert "[1]" in answer
-    assert sources.startswith(
-        "  [1] paragraph 11: Khoja, the head of the Syrian National Coalition"
-    )
+    label, quoted = result.stdout.splitlines()[:2]
+    assert label == "Paragraph 11:"
+    assert quoted.startswith("> Khoja, the head of the Syrian National Coalition")
+    assert result.stdout.count("the head of the Syrian National Coalition") == 1
+    assert "\x1b" not in result.stdout  # no styling when stdout is not a terminal
 
 
 def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
@@ -284,7 +284,8 @@ def test_sources_lists_and_ask_source_limits(
     ]
     assert rows[1]["source"] == url and rows[0]["paragraphs"] == 30
     text = run_cli("ask", *index, "Who is the mayor?")
-    assert "Harbour bridge reopens after repairs (http://127.0.0.1" in text.stdout
+    assert "Harbour bridge reopens after repairs, paragraph " in text.stdout
+    assert f"  {url}#:~:text=Mayor%20Ana%20Ruiz" in text.stdout
     limited = run_cli("ask", *index, "--source", "article.txt", "--json", "Who is the mayor?")
     assert all(
         "harbour" not in c["document"].lower() for c in json.loads(limited.stdout)["citations"]
