@@ -317,7 +317,13 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 @click.option("--listen", default=None, help="Webhook listen address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Webhook port (default 8443).")
 @click.option(
-    "--allow-private-urls", is_flag=True, help="Let operators /load pages on private addresses."
+    "--allow-private-urls", is_flag=True, help="Let chats read pages on private addresses."
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the chats' articles are kept (default: $ARTICLEBOT_STATE_DIR or state/).",
 )
 @answer_options
 @common_options
@@ -329,6 +335,7 @@ def telegram(
     listen: str | None,
     port: int | None,
     allow_private_urls: bool,
+    state_dir: Path | None,
     llm: str | None,
     llm_timeout: float | None,
     min_confidence: float | None,
@@ -346,6 +353,7 @@ def telegram(
         webhook_listen=listen,
         webhook_port=port,
         allow_private_urls=allow_private_urls or None,
+        state_dir=state_dir,
     )
     if not settings.telegram_token:
         raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")

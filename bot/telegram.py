@@ -41,7 +41,7 @@ from bot.core import Answerer
 from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
-from bot.settings import Settings
+from bot.settings import Settings, file_url_for
 from bot.telegram_flow import ADMIT, ChatOrderedProcessor, QuestionQuota
 from bot.telegram_format import TELEGRAM_LIMIT, format_answer, plain, split_html
 from bot.telegram_library import Library
@@ -304,6 +304,9 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
     builder = builder.concurrent_updates(processor).post_init(_register_commands)
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
+        file_url = file_url_for(settings.telegram_base_url)
+        if file_url:  # files (documents sent to the bot) come from the same server
+            builder = builder.base_file_url(file_url)
     application = builder.build()
     frontend.bot = application.bot
     application.bot_data["frontend"] = frontend
