@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.prompts import render
 from bot.textfragment import sentence_link
 from bot.types import Answer, Citation
 
 NOT_AN_ANSWER = "Closest passages (not an answer):"
-SOURCES = "Sources:"
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def text_answer(
         return "\n".join(lines)
     blocks = [text_quote(item, bold) for item in shown.quotes]
     if shown.lead and blocks:
-        blocks[0] = f"{SOURCES}\n{blocks[0]}"
+        blocks[0] = f"{render('sources_header')}\n{blocks[0]}"
     return "\n\n".join(([shown.lead] if shown.lead else []) + blocks)
 
 

@@ -406,10 +406,11 @@ async def test_webhook_checks_the_secret_token(
 
 
 def test_cli_without_or_with_a_rejected_token_exits_2(
-    fake_api: FakeBotApi, index_dir: Any, article_index: Any
+    fake_api: FakeBotApi, index_dir: Any, article_index: Any, tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"} | {
-        "ARTICLEBOT_INDEX_DIR": str(index_dir)
+        "ARTICLEBOT_INDEX_DIR": str(index_dir),
+        "ARTICLEBOT_STATE_DIR": str(tmp_path),
     }
     missing = subprocess.run(
         [sys.executable, "-m", "bot", "telegram"],
@@ -505,9 +506,13 @@ async def test_the_processor_orders_each_chat() -> None:
 
 
 def test_the_real_command_answers_and_stops_on_sigterm(
-    fake_api: FakeBotApi, index_dir: Any, article_index: Any
+    fake_api: FakeBotApi, index_dir: Any, article_index: Any, tmp_path: Path
 ) -> None:
-    env = os.environ | {"ARTICLEBOT_INDEX_DIR": str(index_dir), "TELEGRAM_BOT_TOKEN": TOKEN}
+    env = os.environ | {
+        "ARTICLEBOT_INDEX_DIR": str(index_dir),
+        "ARTICLEBOT_STATE_DIR": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "telegram", "--base-url", fake_api.base_url],
         stdout=subprocess.PIPE,
