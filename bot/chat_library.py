@@ -63,6 +63,9 @@ class ChatLibrary:
         self.embedded = 0  # documents this process embedded; the others were reused
         self._guard = threading.Lock()
         self._embedding: dict[str, threading.Lock] = {}
+        # one embedding at a time: the model is shared, and the CPU would be shared anyway;
+        # fetching and reading of other articles go on meanwhile
+        self._encoding = threading.Lock()
         self._answerers: OrderedDict[int, tuple[tuple[Any, ...], Answerer]] = OrderedDict()
         self._touched: dict[str, float] = {}
         self.reconcile()
@@ -167,7 +170,9 @@ class ChatLibrary:
         with lock:
             if self.store.has(document.sha256):
                 return True
-            self.store.put(document, embed_document(self.encoder, document))
+            with self._encoding:
+                vectors = embed_document(self.encoder, document)
+            self.store.put(document, vectors)
             self.embedded += 1
         with self._guard:
             self._embedding.pop(document.sha256, None)
