@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -12,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli_io import echo, edge, emit_json, output_error
-from bot.errors import ArticlebotError, ConfigError, InputError
+from bot.errors import ConfigError, InputError
 from bot.settings import Settings, settings_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -388,49 +387,12 @@ def eval_command(
     """Score QA_FILE (JSON lines) against the index as ../shared/eval/score.py does, or
     every document of a MANIFEST (.json) on its own, one row each. With --llm, also the
     faithfulness of the generated sentences, with the guard and without it."""
+    from bot.cli_eval import evaluate_file, evaluate_manifest
+
     settings = make_settings(index_dir, model, llm, llm_timeout, min_confidence)
     if qa_file.suffix == ".json":
         if answers_out:
             raise InputError("--answers goes with a QA file, not a manifest.")
         echo(evaluate_manifest(qa_file, settings, baseline))
         return
-    evaluate_file(qa_file, settings, answers_out)
-
-
-def evaluate_file(qa_file: Path, settings: Settings, answers_out: Path | None) -> None:
-    from bot.evaluate import evaluate, faithfulness, load_items
-
-    items = load_items(qa_file)
-    answerer = load_answerer(settings)
-    scores, answers = evaluate(answerer, items)
-    if answers_out:
-        lines = "".join(json.dumps(a.to_json()) + "\n" for a in answers)
-        try:
-            answers_out.write_text(lines, "utf-8")
-        except OSError as error:
-            raise ArticlebotError(f"Cannot write {answers_out} ({error.strerror}).") from None
-    echo(scores.summary())
-    if answerer.settings.llm != "none":
-        texts = "\n\n".join(d.text for d in answerer.index.documents)
-        echo(faithfulness(answers, texts).summary())
-
-
-def evaluate_manifest(manifest: Path, settings: Settings, baseline: bool) -> str:
-    """Each document indexed alone, in memory, and scored on its QA and follow-up files."""
-    from bot.core import Answerer
-    from bot.embeddings import SentenceTransformerEncoder
-    from bot.evaluate import TopSentenceBaseline, evaluate_document, load_manifest, results_table
-    from bot.index import memory_index
-    from bot.llm import make_llm
-    from bot.readers import load_document
-
-    documents = load_manifest(manifest)
-    encoder = SentenceTransformerEncoder(settings.model)
-    llm = make_llm(settings)
-    ours, theirs = [], []
-    for document in documents:
-        index = memory_index([load_document(document.source)], encoder)
-        ours.append(evaluate_document(Answerer(index, settings, llm), document))
-        if baseline:
-            theirs.append(evaluate_document(TopSentenceBaseline(index), document))
-    return results_table(ours, theirs)
+    evaluate_file(qa_file, load_answerer(settings), answers_out)

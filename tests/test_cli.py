@@ -123,28 +123,6 @@ def test_a_failed_index_leaves_the_old_one_usable(
     assert run_cli("ask", "Who is Ashton Carter?").returncode == 0
 
 
-def test_eval_prints_the_scores(run_cli: Run, tmp_path: Path) -> None:
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text(
-        json.dumps(
-            {
-                "id": "a",
-                "q": "How many flights?",
-                "answer_any": ["20"],
-                "evidence_any": ["20 flights"],
-            }
-        )
-        + "\n"
-        + json.dumps({"id": "b", "q": "How tall is the Eiffel Tower?", "unanswerable": True})
-        + "\n"
-    )
-    result = run_cli("eval", str(qa))
-    assert (
-        result.stdout.strip()
-        == "answered correctly 1/1, refused 1/1 unanswerable, citation precision 1.00; misses: none"
-    )
-
-
 def test_ctrl_c_in_chat_exits_cleanly(index_dir: Path, article_index: object) -> None:
     env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
     process = subprocess.Popen(
@@ -213,32 +191,6 @@ def test_ask_with_the_bundled_llm(run_cli: Run, gguf_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["generator"] in ("llm", "fallback")
     assert "20 flights" in data["citations"][0]["text"]
-
-
-def test_eval_with_an_llm_reports_faithfulness(
-    run_cli: Run, gguf_path: Path, tmp_path: Path
-) -> None:
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text(
-        json.dumps(
-            {
-                "id": "a",
-                "q": "Who heads the Syrian National Coalition?",
-                "answer_any": ["Khoja"],
-                "evidence_any": ["Khoja, the head"],
-            }
-        )
-        + "\n"
-        + json.dumps({"id": "b", "q": "What is the capital of France?", "unanswerable": True})
-        + "\n",
-        "utf-8",
-    )
-    result = run_cli("eval", str(qa), "--llm", f"llamacpp:{gguf_path}")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("answered correctly 1/1, refused 1/1")
-    assert lines[1].startswith("faithfulness: guard on ")
-    assert "guard off" in lines[1]
 
 
 def test_a_url_is_indexed_and_a_failing_fetch_leaves_the_index_usable(
