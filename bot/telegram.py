@@ -318,10 +318,15 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
     application = builder.build()
     frontend.bot = application.bot
     application.bot_data["frontend"] = frontend
+    _add_handlers(application, frontend, Reading(settings, frontend, library))
+    return application
+
+
+def _add_handlers(application: Application, frontend: TelegramFrontend, reading: Reading) -> None:  # type: ignore[type-arg]
+    """Every handler, in the order they are tried: the allowlist first, then commands."""
+    operators = Library(frontend.settings, frontend)
     application.add_handler(TypeHandler(Update, frontend.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], frontend.start))
-    operators = Library(settings, frontend)
-    reading = Reading(settings, frontend, library)
     application.add_handler(CommandHandler(["sources", "source"], operators.sources))
     application.add_handler(CommandHandler("load", operators.load))
     application.add_handler(CommandHandler("read", reading.read_command))
@@ -334,10 +339,9 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
     application.add_handler(MessageHandler(filters.Document.ALL, reading.document))
     non_text = filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
     application.add_handler(MessageHandler(non_text, frontend.not_text))
-    application.add_handler(CallbackQueryHandler(MoreContext(frontend, library).tapped))
+    application.add_handler(CallbackQueryHandler(MoreContext(frontend, reading.library).tapped))
     application.bot_data["reading"] = reading
     application.add_error_handler(frontend.on_error)
-    return application
 
 
 async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
