@@ -38,8 +38,6 @@ class Settings:
     article: Path = PROJECT_ROOT / "data" / "article.txt"
     model: str = DEFAULT_MODEL
     max_question_chars: int = 1000
-    top_paragraphs: int = 4
-    max_citations: int = 3
     # the confidence an answer needs; None: the bar the selector was trained with
     min_confidence: float | None = None
     history_turns: int = 6

@@ -73,7 +73,9 @@ def test_questions_about_the_article_itself(answerer: Answerer) -> None:
 
 
 def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
-    answer = answerer.answer("Which US official spoke to the UN Security Council?")
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    answer = eager.answer("Which US official spoke to the UN Security Council?")
+    assert answer.citations[-1].text.startswith("He told")
     assert "Kerry" in " ".join(c.text for c in answer.citations)
 
 
