@@ -4,6 +4,13 @@ them, against the fake Bot API server and the page server, both on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,9 +20,9 @@ import pytest
 from bot.chat_library import ChatLibrary
 from bot.core import Answerer
 from bot.readers import document_from, raw_from_bytes
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.telegram import build_application
-from tests.fake_bot_api import FakeBotApi
+from tests.fake_bot_api import TEST_TOKEN, FakeBotApi
 from tests.page_server import gzip_bomb
 from tests.test_telegram import assert_valid_html, bot_settings, start, stop
 
@@ -80,24 +87,27 @@ async def test_a_link_is_read_then_answered_from_its_page_with_more_context(
 
 
 async def test_a_file_is_fetched_through_get_file_and_answered_from(
-    reader: Any, fake_api: FakeBotApi
+    reader: Any, fake_api: FakeBotApi, page_server: Any
 ) -> None:
     fake_api.push_document(21, "notes.md", NOTES)
     _, done = await fake_api.wait_sent(2, 21, timeout=60)
     assert "getFile" in fake_api.methods() and fake_api.downloads == ["documents/file-1.bin"]
     assert "Read <b>Pottery notes</b>" in done["text"]
+    fake_api.push_message(21, page_server.url("/missing"))  # fails, and changes nothing
+    *_, failed = await fake_api.wait_sent(4, 21, timeout=60)
+    one_line_refusal(failed["text"])
     fake_api.push_message(21, "How hot did the kiln get?")
-    *_, answer = await fake_api.wait_sent(3, 21)
+    *_, answer = await fake_api.wait_sent(5, 21)
     assert "900 degrees" in answer["text"] and "Pottery notes, paragraph" not in answer["text"]
     assert "Pottery notes (notes.md), paragraph 2" in answer["text"]
     fake_api.push_message(21, "/sources")
-    *_, sources = await fake_api.wait_sent(4, 21)
+    *_, sources = await fake_api.wait_sent(6, 21)
     assert (
         "This chat's articles (1 of at most 3)" in sources["text"] and "notes.md" in sources["text"]
     )
     fake_api.push_message(21, "/forget")
     fake_api.push_message(21, "How hot did the kiln get?")
-    *_, forgot, after = await fake_api.wait_sent(6, 21)
+    *_, forgot, after = await fake_api.wait_sent(8, 21)
     assert "let go of this chat's articles (1)" in forgot["text"]
     assert "900 degrees" not in after["text"]
 
@@ -108,9 +118,10 @@ async def test_two_chats_hold_different_articles_and_a_group_uses_read(
     group = -3001
     fake_api.push_message(group, page_server.url("/article.html"), chat_type="group")  # ignored
     fake_api.push_message(group, f"/read {page_server.url('/article.html')}", chat_type="group")
-    fake_api.push_document(31, "kiln.md", NOTES)
+    fake_api.push_document(31, "kiln.md.gz", gzip.compress(NOTES))
     await fake_api.wait_sent(2, group, timeout=60)
-    await fake_api.wait_sent(2, 31, timeout=60)
+    _, gunzipped = await fake_api.wait_sent(2, 31, timeout=60)
+    assert "Read <b>Pottery notes</b>" in gunzipped["text"]  # a .gz of Markdown
     fake_api.push_message(group, f"/ask {CABLES}", chat_type="group")
     fake_api.push_message(31, CABLES)
     *_, in_group = await fake_api.wait_sent(3, group)
@@ -237,3 +248,88 @@ async def test_hostile_pages_big_files_and_private_addresses_get_one_polite_line
     shown = [r["text"] for r in replies]
     assert any(t == "big.txt is 19.5 KB; I read files of at most 10.2 KB." for t in shown)
     assert any("photo.png is not one" in t for t in shown)
+
+
+class RealBot:
+    """`articlebot telegram` as a process of its own, against the fake Bot API server."""
+
+    def __init__(self, api: FakeBotApi, index_dir: Path, state: Path) -> None:
+        self.api, self.deadline = api, time.monotonic() + 120
+        env = os.environ | {
+            "ARTICLEBOT_INDEX_DIR": str(index_dir),
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+        }
+        command = ["telegram", "--base-url", api.base_url, "--allow-private-urls"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *command, "--state-dir", str(state)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+        started = len(api.methods())
+        self.until(lambda: "deleteWebhook" in api.methods()[started:])  # polling from now on
+
+    def until(self, done: Any) -> None:
+        while not done():
+            assert time.monotonic() < self.deadline and self.process.poll() is None
+            time.sleep(0.05)
+
+    def said(self, chat_id: int, count: int) -> dict[str, Any]:
+        """The chat's `count`th message from the bot, once it is sent."""
+        self.until(lambda: len(self.api.sent(chat_id)) >= count)
+        return self.api.sent(chat_id)[count - 1]
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=30)
+        assert self.process.returncode == 0, stderr
+        return stderr
+
+
+def assert_read_like_a_person(answer: dict[str, Any], url: str, phrase: str) -> None:
+    """From the page, its sentence quoted once with the answering phrase bold, and linked."""
+    text = answer["text"]
+    assert text.startswith("<i>Harbour bridge reopens after repairs, paragraph ")
+    assert text.count("<blockquote>") == 1 and f"<b>{phrase}</b>" in text
+    shown = re.sub(r"<[^>]*>", "", text)  # what the reader sees, links' addresses aside
+    sentence = re.sub(r"<[^>]*>", "", text.split("<blockquote>")[1].split("</blockquote>")[0])
+    assert shown.count(sentence) == 1
+    assert f'<a href="{url}#:~:text=' in text
+    assert answer["reply_markup"]["inline_keyboard"][0][0]["text"] == "More context"
+
+
+def test_a_new_user_with_the_real_bot_reads_asks_taps_and_is_remembered_after_a_restart(
+    fake_api: FakeBotApi, index_dir: Path, article_index: Any, tmp_path: Path, page_server: Any
+) -> None:
+    """The issue's "done when": a link, three questions, "More context", a restart, a question."""
+    url = page_server.url("/article.html")
+    asked = [
+        (CABLES, "240 steel cables"),
+        ("How much did the work cost?", "18 million euros"),
+        ("When did the bridge reopen?", "Tuesday"),
+    ]
+    bot = RealBot(fake_api, index_dir, tmp_path)
+    try:
+        fake_api.push_message(81, url)
+        assert "Read <b>Harbour bridge reopens after repairs</b>" in bot.said(81, 2)["text"]
+        for number, (question, phrase) in enumerate(asked, start=3):
+            fake_api.push_message(81, question)
+            assert_read_like_a_person(bot.said(81, number), url, phrase)
+        first = bot.said(81, 3)
+        button = first["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        fake_api.push_callback(81, first["message_id"], button)
+        more = bot.said(81, 6)["text"]
+    finally:
+        stderr = bot.stop()
+    assert "paragraph 5, in full" in more and "240 steel cables, the city council" in more
+    assert "answerCallbackQuery" in fake_api.methods()
+    again = RealBot(fake_api, index_dir, tmp_path)
+    try:
+        fake_api.push_message(81, "Who is the mayor?")
+        after = again.said(81, 7)
+    finally:
+        stderr += again.stop()
+    assert_read_like_a_person(after, url, "Mayor Ana Ruiz")
+    assert TEST_TOKEN not in stderr and "Traceback" not in stderr
