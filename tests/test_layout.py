@@ -1,13 +1,9 @@
-"""The quote-once layout, as the terminal shows it, and the links that open a page at a
-cited sentence."""
+"""The quote-once layout, as the terminal shows it (bot.textfragment's links are tested in
+tests/test_textfragment.py)."""
 
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 from bot.layout import layout, text_answer
-from bot.textfragment import MAX_LINK, encode_text, sentence_link, text_directive
 from bot.types import Answer, Citation
 
 SENTENCE = "Engineers replaced 240 steel cables, the city council said in a statement."
@@ -70,29 +66,3 @@ def test_a_refusal_marks_its_closest_passages_as_not_an_answer() -> None:
         "Closest passages (not an answer):",
     ]
     assert "*" not in shown and "#:~:text=" not in shown  # neither marked nor linked
-
-
-def test_a_text_fragment_escapes_its_own_syntax_and_encodes_utf8() -> None:
-    assert encode_text("a-b, c & d") == "a%2Db%2C%20c%20%26%20d"
-    assert encode_text("Zürich  “quoted”") == "Z%C3%BCrich%20%E2%80%9Cquoted%E2%80%9D"
-    assert unquote(encode_text("x-y,z&w #%")) == "x-y,z&w #%"
-    assert not re.search(r"[-,&# ]", encode_text("x-y,z&w #% q"))
-
-
-def test_a_short_sentence_is_named_whole_and_a_long_one_by_its_ends() -> None:
-    assert text_directive("The bridge reopened.") == "The%20bridge%20reopened."
-    long = (
-        "Mayor Ana Ruiz said on Tuesday that the repair work cost 18 million euros, two "
-        "million less than the city had planned for it."
-    )
-    start, end = text_directive(long).split(",")
-    assert unquote(start) == "Mayor Ana Ruiz said on"
-    assert unquote(end) == "city had planned for it."
-
-
-def test_a_link_is_only_for_web_pages_and_replaces_the_pages_fragment() -> None:
-    assert sentence_link("data/article.txt", SENTENCE) is None
-    assert sentence_link("https://x.example/a", "   ") is None
-    link = sentence_link("https://x.example/a?p=1#comments", "It rained.")
-    assert link == "https://x.example/a?p=1#:~:text=It%20rained."
-    assert sentence_link("https://x.example/" + "a" * MAX_LINK, "It rained.") is None
