@@ -66,6 +66,9 @@ class ChatLibrary:
         # one embedding at a time: the model is shared, and the CPU would be shared anyway;
         # fetching and reading of other articles go on meanwhile
         self._encoding = threading.Lock()
+        # one read at a time places its text and evicts others: without it, a read could
+        # evict the very text another read has just found stored and is about to place
+        self._placing = threading.Lock()
         self._answerers: OrderedDict[int, tuple[tuple[Any, ...], Answerer]] = OrderedDict()
         self._touched: dict[str, float] = {}
         self.reconcile()
@@ -92,6 +95,28 @@ class ChatLibrary:
         """Give the chat `document`: embedded unless its text is stored already, within the
         chat's cap and the disk budget. On failure the chat's articles are as they were."""
         reused = self._stored(document)
+        with self._placing:
+            if not self.store.has(document.sha256):  # another read evicted it meanwhile
+                reused = self._stored(document)
+            size = self._fitting(document)
+            article = Article(
+                document.sha256,
+                document.source,
+                document.title,
+                len(document.paragraphs),
+                self.clock(),
+            )
+            dropped = self.state.add(chat_id, article, size, self.settings.chat_articles)
+            evicted = self.state.evict(self.budget, keep=document.sha256)
+            for sha in evicted:
+                self.store.remove(sha)
+        if evicted:
+            log.info("removed %d stored article(s) to stay within the disk budget", len(evicted))
+        return Read(article, tuple(dropped), len(evicted), reused)
+
+    def _fitting(self, document: Document) -> int:
+        """The stored document's size on disk; an ArticleError (and the text gone, unless
+        a chat holds it) when it alone is over the whole budget."""
         size = self.store.size(document.sha256)
         if size > self.budget:
             if document.sha256 not in self.state.stored():
@@ -100,16 +125,7 @@ class ChatLibrary:
                 f"{document.title} needs {size / 2**20:.1f} MB kept on disk, more than the "
                 f"{self.settings.state_budget_mb:g} MB this bot keeps for chats' articles."
             )
-        article = Article(
-            document.sha256, document.source, document.title, len(document.paragraphs), self.clock()
-        )
-        dropped = self.state.add(chat_id, article, size, self.settings.chat_articles)
-        evicted = self.state.evict(self.budget, keep=document.sha256)
-        for sha in evicted:
-            self.store.remove(sha)
-        if evicted:
-            log.info("removed %d stored article(s) to stay within the disk budget", len(evicted))
-        return Read(article, tuple(dropped), len(evicted), reused)
+        return size
 
     def articles(self, chat_id: int) -> list[Article]:
         return self.state.articles(chat_id)

@@ -168,3 +168,25 @@ def test_forget_drops_the_chats_articles(
     chats.read(9, document(KILN))
     assert chats.forget(9) == 1 and chats.answerer_for(9, answerer) is None
     assert chats.paragraph(9, "zz:p1s1", answerer) is None
+
+
+def test_a_text_evicted_between_finding_it_and_placing_it_is_stored_again(
+    settings: Settings, answerer: Answerer, tmp_path: Path, encoder: CountingEncoder
+) -> None:
+    class Interrupted(ChatLibrary):
+        """As if another chat's read evicted the text right after this read found it."""
+
+        def _stored(self, document: Document) -> bool:
+            found = super()._stored(document)
+            if found and not getattr(self, "interrupted", False):
+                self.interrupted = True
+                self.state.remove([document.sha256])
+                self.store.remove(document.sha256)
+            return found
+
+    chats = Interrupted(replace(settings, state_dir=tmp_path), encoder)
+    chats.read(1, document(KILN))
+    read = chats.read(2, document(KILN))
+    assert not read.reused and chats.store.has(document(KILN).sha256)
+    own = chats.answerer_for(2, answerer)
+    assert own is not None and own.answer("How hot did the kiln get?").answered
