@@ -125,6 +125,12 @@ async def test_a_private_question_is_answered_with_a_citation(
     assert_valid_html(reply["text"])
     assert "sendChatAction" in fake_api.methods()
     assert "setMyCommands" in fake_api.methods()
+    ((button,),) = reply["reply_markup"]["inline_keyboard"]  # the default article's paragraph
+    fake_api.push_callback(101, reply["message_id"], button["callback_data"])
+    _, more = await fake_api.wait_sent(2, 101)
+    assert more["text"].startswith("<i>Paragraph 11, in full</i>\n<blockquote>Syrian political")
+    assert "Khoja, the head of the Syrian National Coalition" in more["text"]  # and around it
+    assert "answerCallbackQuery" in fake_api.methods()
 
 
 async def test_a_follow_up_uses_the_chats_history(bot: Any, fake_api: FakeBotApi) -> None:
