@@ -333,3 +333,23 @@ def test_a_new_user_with_the_real_bot_reads_asks_taps_and_is_remembered_after_a_
         stderr += again.stop()
     assert_read_like_a_person(after, url, "Mayor Ana Ruiz")
     assert TEST_TOKEN not in stderr and "Traceback" not in stderr
+
+
+async def test_reads_beyond_the_pool_and_its_short_queue_are_asked_to_wait(
+    fake_api: FakeBotApi, answerer: Answerer, settings: Settings, tmp_path: Path, page_server: Any
+) -> None:
+    own = reading_settings(settings, fake_api, tmp_path, read_workers=1, read_quota=20)
+    application = build_application(own, answerer)
+    await start(application)
+    try:
+        # one read holds the only worker for 3 s, four wait for it: the sixth is too many
+        for path in ("/slow", "/missing", "/missing", "/missing", "/missing", "/missing"):
+            fake_api.push_message(91, page_server.url(path))
+        replies = [m["text"] for m in await fake_api.wait_sent(6, 91)]
+        fake_api.push_message(91, "Who is Ashton Carter?")
+        *_, answered = await fake_api.wait_sent(7, 91)
+    finally:
+        await stop(application)
+    assert all(t.startswith("Reading ") for t in replies[:5]), replies
+    assert replies[5] == "I am reading several articles already; please send it again in a minute."
+    assert "Ashton Carter" in answered["text"]  # answered while the reads wait on the worker
