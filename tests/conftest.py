@@ -25,8 +25,10 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(index_dir: Path) -> Settings:
-    return Settings(index_dir=index_dir, article=ARTICLE)
+def settings(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # the chats' articles of every test live apart from the checkout's state/
+    state = tmp_path_factory.mktemp("state")
+    return Settings(index_dir=index_dir, article=ARTICLE, state_dir=state)
 
 
 @pytest.fixture(scope="session")
