@@ -24,6 +24,12 @@ _ORDINAL = re.compile(
     r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)\b", re.I
 )
 _NEXT = re.compile(r"\b(?:next|then|afterwards?|after that|later|else|other)\b", re.I)
+# "What did he say next?", "What happened then?": the text that follows the answer.
+_CONTINUES = re.compile(
+    r"\b(?:say|said|add|added|tell|told|happen|happened|write|wrote)\b.*"
+    r"\b(?:next|then|after that|afterwards)\b",
+    re.I,
+)
 # "Why?" after an answer asks for what the answer did not say: the reason lies elsewhere.
 _BARE_WHY = re.compile(r"^\s*(?:and\s+|but\s+)?(?:why|how come)(?:\s+(?:so|not))?\s*\??\s*$", re.I)
 # "And which one to heat?", "So when?": a question that opens by joining on leans on the last.
@@ -56,6 +62,11 @@ def moves_on(question: str) -> bool:
     """Whether the follow-up asks past the previous answer ("next", "else", "afterwards", a
     bare "why?")."""
     return _NEXT.search(question) is not None or _BARE_WHY.match(question) is not None
+
+
+def continues(question: str) -> bool:
+    """Whether the follow-up asks for what the article says right after the last answer."""
+    return _CONTINUES.search(question) is not None
 
 
 def swapped_subject(question: str) -> str:

@@ -1,4 +1,4 @@
-from bot.followup import moves_on, resolve_followup, swapped_subject
+from bot.followup import continues, moves_on, resolve_followup, swapped_subject
 from bot.types import Answer, Citation, Turn
 
 PEOPLE = {"Ashton Carter", "Carter", "Kerry", "John Kerry", "Lavrov", "Khoja"}
@@ -159,3 +159,8 @@ def test_a_bare_why_asks_past_the_answer() -> None:
 def test_swapped_subject_names_what_what_about_asks_about() -> None:
     assert swapped_subject("What about Facebook?") == "Facebook"
     assert swapped_subject("What did Facebook offer?") == ""
+
+
+def test_say_next_continues_but_do_afterwards_does_not() -> None:
+    assert continues("What did he say next?") and continues("What happened then?")
+    assert not continues("What did he do afterwards?") and not continues("Who else spoke?")

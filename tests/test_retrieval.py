@@ -90,6 +90,25 @@ def test_what_about_does_not_repeat_an_answer_that_lacks_its_subject(
     assert "Lavrov" in second.citations[0].text
 
 
+def test_where_was_he_skips_the_answer_that_named_no_place(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("Who is Khaled Khoja?")
+    second = eager.answer("Where was he?", [Turn(first.question, first)])
+    assert "New York" in second.citations[0].text
+
+
+def test_what_did_he_say_next_cites_the_sentence_that_follows(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("What did Kerry tell the United Nations Security Council?")
+    second = eager.answer("What did he say next?", [Turn(first.question, first)])
+    before, after = first.citations[-1], second.citations[0]
+    assert (after.paragraph, after.sentence) in {
+        (before.paragraph, before.sentence + 1),
+        (before.paragraph + 1, 1),
+    }
+    assert second.confidence == first.confidence
+
+
 def test_a_bare_why_cites_another_sentence(answerer: Answerer) -> None:
     eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
     first = eager.answer("How many civilians were killed?")
