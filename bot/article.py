@@ -40,11 +40,17 @@ MAX_JOINED = 6  # pieces one quotation or bracket may hold together
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
 _LINE_BREAK = re.compile(r"[^\S\n]*\r?\n[^\S\n]*")
 _DATELINE = re.compile(
-    r"^(?:(?:updated|published|posted|last updated|first published)\b:?\s*)?"
-    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4}|\d{4}-\d{2}-\d{2})",
+    r"^(?:(?:updated|published|posted|revised|last updated|first published)\b:?\s*)?"
+    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8} \d{4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}/\d{1,2}/\d{2,4})",
     re.IGNORECASE,
 )
-_CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:|^by\s+[A-Z]|\bagencies\b", re.I)
+# "By Jane Roe", "Written by Ian A. Murdock", "Photo: Reuters", "with agencies"
+_CREDIT = re.compile(
+    r"^(?:photo|image|picture|video)s?(?: by)?\s*:"
+    r"|^(?:(?:written|compiled|edited|drafted|reported|text)\s+)?by\s+(?-i:[A-Z])|\bagencies\b",
+    re.I,
+)
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")

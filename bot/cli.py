@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
@@ -12,8 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli_io import echo, edge, emit_json, output_error
-from bot.errors import ArticlebotError, ConfigError, InputError
-from bot.prompts import render
+from bot.errors import ConfigError, InputError
 from bot.settings import Settings, settings_from_env
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -234,21 +232,11 @@ def print_result(
 
 
 def format_answer(answer: Any, name_documents: bool = False) -> str:
-    """The answer, then a numbered Sources list with paragraph numbers (and, when the index
-    holds several documents, the document each comes from)."""
+    """The answer laid out for a person (bot.layout): each cited sentence quoted once, its
+    answering phrase in bold (click drops the styling when stdout is not a terminal)."""
+    from bot.layout import text_answer
 
-    def where(citation: Any) -> str:
-        document = f"{citation.document} ({citation.source}), " if name_documents else ""
-        return f"{document}paragraph {citation.paragraph}"
-
-    lines = [answer.text]
-    if answer.citations:
-        lines += ["", render("sources_header")]
-        lines += [f"  [{c.n}] {where(c)}: {c.text}" for c in answer.citations]
-    elif answer.closest:
-        lines += ["", "Closest passages (not an answer):"]
-        lines += [f"  - {where(c)}: {c.text}" for c in answer.closest]
-    return "\n".join(lines)
+    return text_answer(answer, name_documents, bold=lambda phrase: click.style(phrase, bold=True))
 
 
 @main.command()
@@ -328,7 +316,13 @@ def answer_in_chat(answerer: Any, line: str | bytes, history: list[Any], as_json
 @click.option("--listen", default=None, help="Webhook listen address (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Webhook port (default 8443).")
 @click.option(
-    "--allow-private-urls", is_flag=True, help="Let operators /load pages on private addresses."
+    "--allow-private-urls", is_flag=True, help="Let chats read pages on private addresses."
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the chats' articles are kept (default: $ARTICLEBOT_STATE_DIR or state/).",
 )
 @answer_options
 @common_options
@@ -340,6 +334,7 @@ def telegram(
     listen: str | None,
     port: int | None,
     allow_private_urls: bool,
+    state_dir: Path | None,
     llm: str | None,
     llm_timeout: float | None,
     min_confidence: float | None,
@@ -357,6 +352,7 @@ def telegram(
         webhook_listen=listen,
         webhook_port=port,
         allow_private_urls=allow_private_urls or None,
+        state_dir=state_dir,
     )
     if not settings.telegram_token:
         raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
@@ -391,49 +387,12 @@ def eval_command(
     """Score QA_FILE (JSON lines) against the index as ../shared/eval/score.py does, or
     every document of a MANIFEST (.json) on its own, one row each. With --llm, also the
     faithfulness of the generated sentences, with the guard and without it."""
+    from bot.cli_eval import evaluate_file, evaluate_manifest
+
     settings = make_settings(index_dir, model, llm, llm_timeout, min_confidence)
     if qa_file.suffix == ".json":
         if answers_out:
             raise InputError("--answers goes with a QA file, not a manifest.")
         echo(evaluate_manifest(qa_file, settings, baseline))
         return
-    evaluate_file(qa_file, settings, answers_out)
-
-
-def evaluate_file(qa_file: Path, settings: Settings, answers_out: Path | None) -> None:
-    from bot.evaluate import evaluate, faithfulness, load_items
-
-    items = load_items(qa_file)
-    answerer = load_answerer(settings)
-    scores, answers = evaluate(answerer, items)
-    if answers_out:
-        lines = "".join(json.dumps(a.to_json()) + "\n" for a in answers)
-        try:
-            answers_out.write_text(lines, "utf-8")
-        except OSError as error:
-            raise ArticlebotError(f"Cannot write {answers_out} ({error.strerror}).") from None
-    echo(scores.summary())
-    if answerer.settings.llm != "none":
-        texts = "\n\n".join(d.text for d in answerer.index.documents)
-        echo(faithfulness(answers, texts).summary())
-
-
-def evaluate_manifest(manifest: Path, settings: Settings, baseline: bool) -> str:
-    """Each document indexed alone, in memory, and scored on its QA and follow-up files."""
-    from bot.core import Answerer
-    from bot.embeddings import SentenceTransformerEncoder
-    from bot.evaluate import TopSentenceBaseline, evaluate_document, load_manifest, results_table
-    from bot.index import memory_index
-    from bot.llm import make_llm
-    from bot.readers import load_document
-
-    documents = load_manifest(manifest)
-    encoder = SentenceTransformerEncoder(settings.model)
-    llm = make_llm(settings)
-    ours, theirs = [], []
-    for document in documents:
-        index = memory_index([load_document(document.source)], encoder)
-        ours.append(evaluate_document(Answerer(index, settings, llm), document))
-        if baseline:
-            theirs.append(evaluate_document(TopSentenceBaseline(index), document))
-    return results_table(ours, theirs)
+    evaluate_file(qa_file, load_answerer(settings), answers_out)

@@ -24,6 +24,18 @@ _ORDINAL = re.compile(
     r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)\b", re.I
 )
 _NEXT = re.compile(r"\b(?:next|then|afterwards?|after that|later|else|other)\b", re.I)
+# "What did he say next?", "What happened then?": the text that follows the answer.
+_CONTINUES = re.compile(
+    r"\b(?:say|said|add|added|tell|told|happen|happened|write|wrote)\b.*"
+    r"\b(?:next|then|after that|afterwards)\b",
+    re.I,
+)
+# "Why?" after an answer asks for what the answer did not say: the reason lies elsewhere.
+_BARE_WHY = re.compile(r"^\s*(?:and\s+|but\s+)?(?:why|how come)(?:\s+(?:so|not))?\s*\??\s*$", re.I)
+# "And which one to heat?", "So when?": a question that opens by joining on leans on the last.
+_JOINED_ON = re.compile(r"^\s*(?:and|but|so|then)\b", re.I)
+# "Which floor?", "What year?": a wh-word and one noun name no subject of their own.
+_WH_AND_NOUN = re.compile(r"^\s*(?:which|what|whose)\s+[a-z][\w\-]*\s*\??\s*$", re.I)
 _SHORT_SUBJECT = 6  # words; a longer "and ..." is a question of its own
 # "Who replaced Park?": the next "he" is the one who did, named in the answer; but after
 # "Who is Nathan Law?" he is Nathan Law.
@@ -47,8 +59,20 @@ def resolve_followup(
 
 
 def moves_on(question: str) -> bool:
-    """Whether the follow-up asks past the previous answer ("next", "else", "afterwards")."""
-    return _NEXT.search(question) is not None
+    """Whether the follow-up asks past the previous answer ("next", "else", "afterwards", a
+    bare "why?")."""
+    return _NEXT.search(question) is not None or _BARE_WHY.match(question) is not None
+
+
+def continues(question: str) -> bool:
+    """Whether the follow-up asks for what the article says right after the last answer."""
+    return _CONTINUES.search(question) is not None
+
+
+def swapped_subject(question: str) -> str:
+    """What "What about Facebook?" asks about instead ('Facebook'); '' for other questions.
+    The previous answer, which did not mention it, is then no answer."""
+    return _elliptical_subject(question)
 
 
 def _elliptical_subject(question: str) -> str:
@@ -65,10 +89,14 @@ def _elliptical_subject(question: str) -> str:
 
 def _stands_alone(question: str, is_person: Callable[[str], bool]) -> bool:
     """It names what it asks about: content words beyond its wh-word, and no pronoun for a
-    thing from earlier in the conversation."""
+    thing or person from earlier in the conversation, and no opening "and"."""
     if not [t for t in content_terms(question) if t not in WH_WORDS]:
         return False
-    return _THING_PRONOUN.search(question) is None or _names_person(question, is_person)
+    if _JOINED_ON.match(question) or _WH_AND_NOUN.match(question):
+        return False
+    if _names_person(question, is_person):
+        return True
+    return _THING_PRONOUN.search(question) is None and _PERSON_PRONOUN.search(question) is None
 
 
 def _people(question: str, history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
@@ -101,17 +129,24 @@ def _antecedent(history: Sequence[Turn], is_person: Callable[[str], bool]) -> st
                 return in_answer
         if in_question:
             return in_question
-    return ""
+    newest = history[-1].answer.resolved_question or history[-1].question
+    return _person_like(names(newest), is_person, single=True)
 
 
-def _person_like(candidates: list[str], is_person: Callable[[str], bool]) -> str:
+def _person_like(
+    candidates: list[str], is_person: Callable[[str], bool], single: bool = False
+) -> str:
     """A name the article quotes as a person, else the first full name that is not an
-    organisation's ("Nathan Law"): news names many people it never quotes."""
+    organisation's ("Nathan Law"): news names many people it never quotes. With `single`,
+    a lone name will do ("Gloria"): a question's own subject, when nothing better is there."""
     quoted = [n for n in candidates if is_person(n)]
     if quoted:
         return quoted[0]
-    full = [n for n in candidates if len(n.split()) >= 2 and not looks_like_organisation(n)]
-    return full[0] if full else ""
+    people = [n for n in candidates if not looks_like_organisation(n)]
+    full = [n for n in people if len(n.split()) >= 2]
+    if full:
+        return full[0]
+    return people[0] if single and people else ""
 
 
 def _swap_subject(previous: str, subject: str, is_person: Callable[[str], bool]) -> str:

@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from bot.article import MAX_ARTICLE_BYTES, decode_article, parse_article, read_bytes
@@ -72,26 +72,33 @@ def merge_documents(current: Sequence[Document], new: Sequence[Document]) -> lis
 
 def read_file(path: Path) -> Raw:
     """A local file, gunzipped when it ends in .gz; its kind comes from its suffix."""
-    data = read_bytes(path)
+    return raw_from_bytes(read_bytes(path), str(path))
+
+
+def raw_from_bytes(data: bytes, name: str) -> Raw:
+    """The bytes of a file called `name` (a path, or the name a file was sent under),
+    gunzipped when it ends in .gz; its kind comes from its suffix."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleError(f"{name} is larger than {MAX_ARTICLE_BYTES // 2**20} MB.")
     sha = hashlib.sha256(data).hexdigest()
-    suffixes = [s.lower() for s in path.suffixes]
+    suffixes = [s.lower() for s in PurePath(name).suffixes]
     if suffixes and suffixes[-1] == ".gz":
-        data = _gunzip(data, path)
+        data = _gunzip(data, name)
         suffixes = suffixes[:-1]
     suffix = suffixes[-1] if suffixes else ""
     if suffix in HTML_SUFFIXES or (suffix not in MARKDOWN_SUFFIXES and _looks_like_html(data)):
         kind = "html"
     else:
         kind = "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
-    return Raw(str(path), data, kind, sha256=sha)
+    return Raw(name, data, kind, sha256=sha)
 
 
-def _gunzip(data: bytes, path: Path) -> bytes:
+def _gunzip(data: bytes, name: str) -> bytes:
     """Every member, with a cap, so a small bomb cannot fill memory; a file cut short is
     refused rather than read in part."""
     if not data.startswith(b"\x1f\x8b"):
-        raise ArticleError(f"{path} is not a valid gzip file.")
-    return inflate([data], ["gzip"], MAX_ARTICLE_BYTES, str(path))
+        raise ArticleError(f"{name} is not a valid gzip file.")
+    return inflate([data], ["gzip"], MAX_ARTICLE_BYTES, name)
 
 
 def _looks_like_html(data: bytes) -> bool:

@@ -26,15 +26,17 @@ from bot.features import (
     confidence_features,
     rank_features,
 )
-from bot.followup import moves_on, resolve_followup
+from bot.followup import continues, moves_on, resolve_followup, swapped_subject
 from bot.prompts import render
 from bot.selector import Selector, load_selector
-from bot.spans import answer_span
+from bot.spans import answer_span, candidate_spans
 from bot.table import SentenceTable
 from bot.text import QuestionType, content_terms, question_type
 from bot.types import Answer, Citation, Turn
 
 CLOSEST_SHOWN = 2
+# kinds whose answers our patterns find reliably ("when?" is also "in injury time")
+_TYPED_KINDS = frozenset({"number", "age", "measure", "money", "person", "place"})
 _META = {
     "title": re.compile(r"\b(?:headline|title)\b", re.I),
     "date": re.compile(
@@ -67,6 +69,13 @@ class Query:
     meta: str = ""
     document: int | None = None  # limit to this document of the index
     exclude: frozenset[int] = frozenset()  # "what did he say next?": not these, again
+    # "what did he say next?": the sentence after the last answer, as sure as that answer
+    continuation: tuple[int, float] | None = None
+
+    @property
+    def is_followup(self) -> bool:
+        """It leans on the conversation: rewritten from it, or asked past an answer."""
+        return self.resolved != self.question or bool(self.exclude)
 
 
 @dataclass(frozen=True)
@@ -99,8 +108,61 @@ def make_query(
     resolved = resolved or resolve_followup(question, history, table.is_person)
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
     terms = tuple(content_terms(resolved))
-    exclude = _answered_before(table, history) if history and moves_on(question) else frozenset()
-    return Query(question, resolved, question_type(resolved), terms, meta, document, exclude)
+    kind = question_type(resolved)
+    exclude = _excluded(table, question, history) | _offers_nothing_new(
+        table, kind, resolved, history
+    )
+    continuation = _continuation(table, question, history)
+    return Query(question, resolved, kind, terms, meta, document, exclude, continuation)
+
+
+def _excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> frozenset[int]:
+    """Sentences a follow-up cannot mean: those it asks past ("next", "why?"), or, for
+    "what about X?", the previous answers that do not mention X."""
+    if not history:
+        return frozenset()
+    if moves_on(question):
+        return _answered_before(table, history)
+    subject = set(content_terms(swapped_subject(question)))
+    if not subject:
+        return frozenset()
+    return frozenset(
+        position
+        for citation in history[-1].answer.citations
+        if (position := table.position_of(citation.sentence_id)) is not None
+        and not subject & set(content_terms(citation.text))
+    )
+
+
+def _continuation(
+    table: SentenceTable, question: str, history: Sequence[Turn]
+) -> tuple[int, float] | None:
+    """The sentence right after the last answered citation, in the same document."""
+    if not history or not continues(question) or not history[-1].answer.answered:
+        return None
+    last = history[-1].answer.citations[-1]
+    position = table.position_of(last.sentence_id)
+    if position is None or position + 1 >= len(table.sentences):
+        return None
+    if table.document_of(position + 1) != table.document_of(position):
+        return None
+    return position + 1, history[-1].answer.confidence
+
+
+def _offers_nothing_new(
+    table: SentenceTable, kind: QuestionType, resolved: str, history: Sequence[Turn]
+) -> frozenset[int]:
+    """ "Where was he?" after "Who is Khoja?" is not answered by the sentence that said who
+    he is, unless it also names a place: a follow-up that wants a phrase of some kind skips
+    the previous answers that hold none."""
+    if not history or kind.kind not in _TYPED_KINDS:
+        return frozenset()
+    return frozenset(
+        position
+        for citation in history[-1].answer.citations
+        if (position := table.position_of(citation.sentence_id)) is not None
+        and not candidate_spans(kind, citation.text, resolved, table.is_person, firm=True)
+    )
 
 
 def _answered_before(table: SentenceTable, history: Sequence[Turn]) -> frozenset[int]:
@@ -139,6 +201,9 @@ def compose_answer(table: SentenceTable, selection: Selection, min_confidence: f
     meta = _meta_positions(table, query)
     if meta:
         return _answer(table, query, [(position, 1.0) for position in meta], 1.0)
+    if query.continuation is not None:
+        position, confidence = query.continuation
+        return _answer(table, query, [(position, confidence)], confidence)
     ranked = selection.ranked()
     if not ranked or selection.confidence < min_confidence:
         closest = tuple(
@@ -217,8 +282,13 @@ class Extractive:
     def __init__(self, index: Any, settings: Any, selector: Selector | None = None) -> None:
         self.table = SentenceTable(index)
         self.selector = selector or load_selector()
-        bar = settings.min_confidence
-        self.min_confidence: float = self.selector.threshold if bar is None else bar
+        # a bar the user sets holds for every question; else the trained ones
+        self.min_confidence: float | None = settings.min_confidence
+
+    def bar(self, query: Query) -> float:
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return self.selector.bar(query.is_followup)
 
     def condense(self, inputs: dict[str, Any], resolved: str = "") -> Query:
         history = inputs.get("history", ())
@@ -226,9 +296,7 @@ class Extractive:
         return make_query(self.table, question, history, resolved, inputs.get("document"))
 
     def answer(self, query: Query) -> Answer:
-        return compose_answer(
-            self.table, select(self.table, self.selector, query), self.min_confidence
-        )
+        return compose_answer(self.table, select(self.table, self.selector, query), self.bar(query))
 
 
 def build_chain(

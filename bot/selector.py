@@ -42,11 +42,19 @@ class Linear:
 @dataclass(frozen=True)
 class Selector:
     """`rank` scores candidates (higher is better); `confidence` is the probability that
-    the best candidate answers; below `threshold` the article is taken not to say."""
+    the best candidate answers; below `threshold` the article is taken not to say. A
+    follow-up has a bar of its own, `followup_threshold`: once a reader has an answer, the
+    article is likelier to answer what they ask next about it."""
 
     ranker: Linear
     calibrator: Linear
     threshold: float
+    followup_threshold: float | None = None
+
+    def bar(self, followup: bool) -> float:
+        if followup and self.followup_threshold is not None:
+            return self.followup_threshold
+        return self.threshold
 
     def rank(self, features: np.ndarray) -> np.ndarray:
         return self.ranker(features)
@@ -57,6 +65,8 @@ class Selector:
     def save(self, path: Path) -> None:
         arrays = self.ranker.arrays("rank") | self.calibrator.arrays("confidence")
         arrays["threshold"] = np.array([self.threshold])
+        if self.followup_threshold is not None:
+            arrays["followup_threshold"] = np.array([self.followup_threshold])
         np.savez(path, allow_pickle=False, **arrays)
 
 
@@ -69,6 +79,7 @@ def load_selector(path: Path = PARAMETERS) -> Selector:
             _linear(arrays, "rank"),
             _linear(arrays, "confidence"),
             float(arrays["threshold"][0]),
+            float(arrays["followup_threshold"][0]) if "followup_threshold" in arrays else None,
         )
     except (OSError, KeyError, ValueError, IndexError) as error:
         raise ModelError(f"The answer selector {path} cannot be read ({error}).") from None

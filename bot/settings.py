@@ -21,6 +21,12 @@ _SET_BY = {
     "llm_timeout_seconds": "--llm-timeout or ARTICLEBOT_LLM_TIMEOUT",
     "webhook_port": "--port",
     "min_confidence": "--min-confidence or ARTICLEBOT_MIN_CONFIDENCE",
+    "read_quota": "ARTICLEBOT_READ_QUOTA",
+    "read_window_seconds": "ARTICLEBOT_READ_QUOTA",
+    "chat_articles": "ARTICLEBOT_CHAT_ARTICLES",
+    "state_budget_mb": "ARTICLEBOT_STATE_BUDGET_MB",
+    "max_file_mb": "ARTICLEBOT_MAX_FILE_MB",
+    "read_workers": "ARTICLEBOT_READ_WORKERS",
 }
 
 
@@ -34,8 +40,6 @@ class Settings:
     article: Path = PROJECT_ROOT / "data" / "article.txt"
     model: str = DEFAULT_MODEL
     max_question_chars: int = 1000
-    top_paragraphs: int = 4
-    max_citations: int = 3
     # the confidence an answer needs; None: the bar the selector was trained with
     min_confidence: float | None = None
     history_turns: int = 6
@@ -55,6 +59,14 @@ class Settings:
     answer_workers: int = 4
     # Telegram's own limit on messages per second; raise it only for a server of your own.
     telegram_max_rate: float = 30.0
+    # articles that chats hand the bot (a link, /read, a file), kept under the state directory
+    state_dir: Path = PROJECT_ROOT / "state"
+    read_quota: int = 5  # articles a user may hand the bot ...
+    read_window_seconds: float = 3600.0  # ... in this window
+    chat_articles: int = 3  # per chat; a new one beyond this replaces the oldest
+    state_budget_mb: float = 500.0  # disk for the chats' articles; least recently used go first
+    max_file_mb: float = 5.0  # a file sent to the bot
+    read_workers: int = 2  # articles read and embedded at once, apart from answering
     # Optional LLM: "none", "llamacpp:PATH.gguf", "openai:MODEL" or "ollama:MODEL"
     llm: str = "none"
     llm_timeout_seconds: float = 60.0
@@ -128,6 +140,30 @@ def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["rate_limit"], values["rate_window_seconds"] = parse_rate(
             env["ARTICLEBOT_RATE_LIMIT"], "ARTICLEBOT_RATE_LIMIT"
         )
+    return values | _reading_env(env)
+
+
+def _reading_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The bounds on the articles chats hand the bot."""
+    values: dict[str, Any] = {}
+    if env.get("ARTICLEBOT_STATE_DIR", "").strip():
+        values["state_dir"] = Path(env["ARTICLEBOT_STATE_DIR"].strip())
+    if env.get("ARTICLEBOT_READ_QUOTA"):
+        values["read_quota"], values["read_window_seconds"] = parse_rate(
+            env["ARTICLEBOT_READ_QUOTA"], "ARTICLEBOT_READ_QUOTA"
+        )
+    for var, name in (
+        ("ARTICLEBOT_CHAT_ARTICLES", "chat_articles"),
+        ("ARTICLEBOT_READ_WORKERS", "read_workers"),
+    ):
+        if env.get(var, "").strip():
+            values[name] = parse_count(env[var], var)
+    for var, name in (
+        ("ARTICLEBOT_STATE_BUDGET_MB", "state_budget_mb"),
+        ("ARTICLEBOT_MAX_FILE_MB", "max_file_mb"),
+    ):
+        if env.get(var, "").strip():
+            values[name] = parse_positive(env[var], var)
     return values
 
 
@@ -178,6 +214,14 @@ def parse_rate(text: str, name: str = "ARTICLEBOT_RATE_LIMIT") -> tuple[int, flo
     return parsed
 
 
+def file_url_for(base_url: str) -> str:
+    """The Bot API file URL that goes with `base_url`, as python-telegram-bot pairs them:
+    'http://host:8081/bot' -> 'http://host:8081/file/bot' ('{token}' kept where it is);
+    '' when the base URL has no '/bot' to pair with (the library's default then applies)."""
+    at = base_url.rfind("/bot")
+    return f"{base_url[:at]}/file{base_url[at:]}" if at >= 0 else ""
+
+
 def read_token_file(path: Path) -> str:
     try:
         token = path.read_text("utf-8").strip()
@@ -196,6 +240,17 @@ def parse_share(text: str, name: str) -> float:
         value = -1.0
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be a number from 0 to 1, not {text!r}.")
+    return value
+
+
+def parse_count(text: str, name: str) -> int:
+    """A whole number above zero, or a one-line error naming the setting."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number above 0, not {text!r}.")
     return value
 
 

@@ -42,10 +42,16 @@ def answer_span(
 
 
 def candidate_spans(
-    kind: QuestionType, sentence: str, question: str, is_person: Callable[[str], bool] = bool
+    kind: QuestionType,
+    sentence: str,
+    question: str,
+    is_person: Callable[[str], bool] = bool,
+    *,
+    firm: bool = False,
 ) -> list[Span]:
     """Every phrase of the wanted kind that the question does not already hold, best kind
-    first (a person before another name, a place after "in")."""
+    first (a person before another name, a place after "in"); with `firm`, only those
+    surely of the kind (a person the text quotes, a place after "in")."""
     if kind.kind in ANSWER_PATTERNS:
         return [_trimmed(sentence, span) for span in _typed_spans(kind, sentence, question)]
     if kind.kind not in ("person", "place", "name"):
@@ -56,7 +62,7 @@ def candidate_spans(
         preferred = [m for m in names if _LOCATIVE_BEFORE.search(sentence[: m.start()])]
     else:
         preferred = [m for m in names if is_person(m.group(0))] if kind.kind == "person" else []
-    ordered = preferred + [m for m in names if m not in preferred]
+    ordered = preferred + ([] if firm else [m for m in names if m not in preferred])
     return [(m.start(), m.end()) for m in ordered]
 
 

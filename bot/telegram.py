@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Bot, BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -30,6 +28,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -37,58 +36,48 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat_library import ChatLibrary
 from bot.core import Answerer
 from bot.errors import ArticlebotError, ConfigError, InputError
 from bot.logsafety import quiet_http_logs, redact_in_logs
 from bot.prompts import render
-from bot.settings import Settings
-from bot.telegram_flow import ADMIT, ChatOrderedProcessor, QuestionQuota
+from bot.settings import Settings, file_url_for
+from bot.telegram_context import MoreContext, context_keyboard
+from bot.telegram_flow import (
+    ADMIT,
+    ChatOrderedProcessor,
+    Conversations,
+    QuestionQuota,
+    addressed_question,
+    is_reply_to,
+)
 from bot.telegram_format import TELEGRAM_LIMIT, format_answer, plain, split_html
 from bot.telegram_library import Library
+from bot.telegram_reading import URL_ONLY, Reading
 from bot.types import Answer, Turn
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # an answer's links are not its subject
 COMMANDS = [
     BotCommand("ask", "Ask a question about the article"),
-    BotCommand("sources", "Which articles I know"),
+    BotCommand("read", "Read an article: /read followed by its address"),
+    BotCommand("sources", "Which articles I answer from here"),
+    BotCommand("forget", "Forget this chat's articles"),
     BotCommand("reset", "Forget our conversation"),
     BotCommand("help", "How to use me"),
 ]
 
 
-class Conversations:
-    """Per-chat history: the last few turns, forgotten after a quiet spell."""
-
-    def __init__(
-        self, max_turns: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._turns: dict[int, deque[tuple[float, Turn]]] = defaultdict(
-            lambda: deque(maxlen=max_turns)
-        )
-        self._ttl = ttl_seconds
-        self._clock = clock
-
-    def history(self, chat_id: int) -> list[Turn]:
-        now = self._clock()
-        turns = self._turns.get(chat_id, deque())
-        while turns and now - turns[0][0] > self._ttl:
-            turns.popleft()
-        return [turn for _, turn in turns]
-
-    def add(self, chat_id: int, turn: Turn) -> None:
-        self._turns[chat_id].append((self._clock(), turn))
-
-    def reset(self, chat_id: int) -> None:
-        self._turns.pop(chat_id, None)
-
-
 class TelegramFrontend:
     """The handlers, sharing the answerer, the conversations and the quota."""
 
-    def __init__(self, settings: Settings, answerer: Answerer) -> None:
+    def __init__(
+        self, settings: Settings, answerer: Answerer, library: ChatLibrary | None = None
+    ) -> None:
         self.settings = settings
-        self.answerer = answerer
+        self.answerer = answerer  # the default: for chats that hold no articles of their own
+        self.library = library
         self.conversations = Conversations(settings.history_turns, settings.history_ttl_seconds)
         self.quota = QuestionQuota(settings.rate_limit, settings.rate_window_seconds)
         self.executor = ThreadPoolExecutor(settings.answer_workers, thread_name_prefix="answer")
@@ -109,9 +98,13 @@ class TelegramFrontend:
         message, bot = update.effective_message, self.bot
         if message is None or bot is None:
             return False
-        if message.chat.type == ChatType.PRIVATE or is_reply_to(message, bot.id):
+        if (
+            update.callback_query is not None
+            or message.chat.type == ChatType.PRIVATE
+            or is_reply_to(message, bot.id)
+        ):
             return True
-        words = (message.text or "").split(maxsplit=1)
+        words = (message.text or message.caption or "").split(maxsplit=1)
         command = words[0] if words else ""
         if command.startswith("/"):
             return "@" not in command or command.lower().endswith(f"@{bot.username}".lower())
@@ -200,34 +193,56 @@ class TelegramFrontend:
         if chat is None:
             return
         computing = asyncio.ensure_future(
-            self.compute(question, self.conversations.history(chat.id))
+            self.compute(chat.id, question, self.conversations.history(chat.id))
         )
         await show_typing(context, chat.id)
         try:
-            result = await computing
+            result, name_documents = await computing
         except InputError as error:
             await self.reply(update, context, [plain(error.message)])
             return
         self.conversations.add(chat.id, Turn(question, result))
-        several = len(self.answerer.index.documents) > 1
-        await self.reply(update, context, format_answer(result, name_documents=several))
+        messages = format_answer(result, name_documents=name_documents)
+        await self.reply(update, context, messages, context_keyboard(result))
 
-    async def compute(self, question: str, history: list[Turn]) -> Answer:
-        """Off the event loop, so one slow question never holds up other chats."""
+    async def compute(
+        self, chat_id: int, question: str, history: list[Turn]
+    ) -> tuple[Answer, bool]:
+        """Off the event loop, so one slow question never holds up other chats: the answer,
+        and whether it should name its article."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self.answerer.answer, question, history)
+        return await loop.run_in_executor(
+            self.executor, self.answer_in_thread, chat_id, question, history
+        )
+
+    def answer_in_thread(
+        self, chat_id: int, question: str, history: list[Turn]
+    ) -> tuple[Answer, bool]:
+        """From the chat's own articles when it holds some (each answer names its article),
+        else from the default index."""
+        default = self.answerer
+        own = self.library.answerer_for(chat_id, default) if self.library else None
+        answerer = own or default
+        several = own is not None or len(default.index.documents) > 1
+        return answerer.answer(question, history), several
 
     async def reply(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, messages: list[str]
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        messages: list[str],
+        markup: InlineKeyboardMarkup | None = None,
     ) -> None:
+        """Send `messages`, the first as a reply; `markup` (buttons) goes with the last."""
         chat = update.effective_chat
         if chat is None:
             return
         reply_to = update.effective_message.message_id if update.effective_message else None
-        for text in messages:
-            for piece in split_html(text, TELEGRAM_LIMIT):  # every message, whatever made it
-                await send_with_retry(context.bot, chat.id, piece, reply_to)
-                reply_to = None
+        pieces = [p for text in messages for p in split_html(text, TELEGRAM_LIMIT)]
+        for number, piece in enumerate(pieces, start=1):  # every message, whatever made it
+            buttons = markup if number == len(pieces) else None
+            await send_with_retry(context.bot, chat.id, piece, reply_to, buttons)
+            reply_to = None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the error with its traceback; the user gets a short apology, never the trace."""
@@ -250,7 +265,13 @@ async def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         log.info("typing action not sent (%s)", error.message)
 
 
-async def send_with_retry(bot: Bot, chat_id: int, text: str, reply_to: int | None) -> None:
+async def send_with_retry(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_to: int | None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
     """Send one HTML message; network errors are retried with backoff (429s by AIORateLimiter)."""
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
@@ -260,6 +281,8 @@ async def send_with_retry(bot: Bot, chat_id: int, text: str, reply_to: int | Non
                 parse_mode=ParseMode.HTML,
                 reply_to_message_id=reply_to,
                 allow_sending_without_reply=True,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
             )
             return
         except (BadRequest, Forbidden, RetryAfter):
@@ -271,30 +294,14 @@ async def send_with_retry(bot: Bot, chat_id: int, text: str, reply_to: int | Non
             await asyncio.sleep(0.5 * 2 ** (attempt - 1))
 
 
-def is_reply_to(message: Message, bot_id: int) -> bool:
-    replied = message.reply_to_message
-    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
-
-
-def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
-    """The question in a message meant for the bot, None when it isn't meant for it."""
-    text = message.text or ""
-    if message.chat.type == ChatType.PRIVATE:
-        return text
-    mention = f"@{username}"
-    if username and mention.lower() in text.lower():
-        start = text.lower().index(mention.lower())
-        return (text[:start] + text[start + len(mention) :]).strip(" ,:")
-    return text if is_reply_to(message, bot_id) else None
-
-
 def build_application(settings: Settings, answerer: Answerer) -> Application:  # type: ignore[type-arg]
     """The Application with handlers, rate limiting and ordered concurrency; not yet started."""
     if not settings.telegram_token:
         raise ConfigError("No Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file.")
     quiet_http_logs()
     redact_in_logs(settings.telegram_token)
-    frontend = TelegramFrontend(settings, answerer)
+    library = ChatLibrary(settings)
+    frontend = TelegramFrontend(settings, answerer, library)
     processor = ChatOrderedProcessor(admit=frontend.admit, refuse=frontend.refuse)
     builder = (
         ApplicationBuilder()
@@ -302,34 +309,48 @@ def build_application(settings: Settings, answerer: Answerer) -> Application:  #
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=5))
     )
     builder = builder.concurrent_updates(processor).post_init(_register_commands)
+    builder = builder.post_shutdown(_stop_reading)
     if settings.telegram_base_url:
         builder = builder.base_url(settings.telegram_base_url)
+        file_url = file_url_for(settings.telegram_base_url)
+        if file_url:  # files (documents sent to the bot) come from the same server
+            builder = builder.base_file_url(file_url)
     application = builder.build()
     frontend.bot = application.bot
     application.bot_data["frontend"] = frontend
+    _add_handlers(application, frontend, Reading(settings, frontend, library))
+    return application
+
+
+def _add_handlers(application: Application, frontend: TelegramFrontend, reading: Reading) -> None:  # type: ignore[type-arg]
+    """Every handler, in the order they are tried: the allowlist first, then commands."""
+    operators = Library(frontend.settings, frontend)
     application.add_handler(TypeHandler(Update, frontend.gate), group=-1)
     application.add_handler(CommandHandler(["start", "help"], frontend.start))
-    library = Library(settings, frontend)
-    application.add_handler(CommandHandler(["sources", "source"], library.sources))
-    application.add_handler(CommandHandler("load", library.load))
+    application.add_handler(CommandHandler(["sources", "source"], operators.sources))
+    application.add_handler(CommandHandler("load", operators.load))
+    application.add_handler(CommandHandler("read", reading.read_command))
+    application.add_handler(CommandHandler("forget", reading.forget))
     application.add_handler(CommandHandler("reset", frontend.reset))
     application.add_handler(CommandHandler("ask", frontend.ask_command))
+    link = filters.ChatType.PRIVATE & filters.Regex(URL_ONLY) & ~filters.COMMAND
+    application.add_handler(MessageHandler(link, reading.link))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, frontend.message))
-    non_text = (
-        filters.Sticker.ALL
-        | filters.PHOTO
-        | filters.VOICE
-        | filters.AUDIO
-        | filters.VIDEO
-        | filters.Document.ALL
-    )
+    application.add_handler(MessageHandler(filters.Document.ALL, reading.document))
+    non_text = filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO
     application.add_handler(MessageHandler(non_text, frontend.not_text))
+    application.add_handler(CallbackQueryHandler(MoreContext(frontend, reading.library).tapped))
+    application.bot_data["reading"] = reading
     application.add_error_handler(frontend.on_error)
-    return application
 
 
 async def _register_commands(application: Application) -> None:  # type: ignore[type-arg]
     await application.bot.set_my_commands(COMMANDS)
+
+
+async def _stop_reading(application: Application) -> None:  # type: ignore[type-arg]
+    """Reads still waiting for a worker are dropped; a stop does not wait for them."""
+    application.bot_data["reading"].shutdown()
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Which updates are processed, and when: quotas before slots, one update per chat at a time.
+"""Which updates are processed, and when: quotas before slots, one update per chat at a time;
+who the bot answers in a group; and each chat's recent conversation.
 
 python-telegram-bot runs each update in one of a fixed number of concurrent slots. An update
 that takes a slot and then waits for its chat's earlier updates holds a slot no other chat
@@ -13,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
+
+from bot.types import Turn
 
 ADMIT, REFUSE, DROP = "admit", "refuse", "drop"
 _SWEEP_AT = 10_000  # senders remembered before the quiet ones are forgotten
@@ -63,6 +67,49 @@ class QuestionQuota:
         for key in [k for k, a in self._asked.items() if not a or now - a[-1] >= self._window]:
             del self._asked[key]
             self._told.discard(key)
+
+
+def is_reply_to(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot_id)
+
+
+def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
+    """The question in a message meant for the bot, None when it isn't meant for it."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{username}"
+    if username and mention.lower() in text.lower():
+        start = text.lower().index(mention.lower())
+        return (text[:start] + text[start + len(mention) :]).strip(" ,:")
+    return text if is_reply_to(message, bot_id) else None
+
+
+class Conversations:
+    """Per-chat history: the last few turns, forgotten after a quiet spell."""
+
+    def __init__(
+        self, max_turns: int, ttl_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._turns: dict[int, deque[tuple[float, Turn]]] = defaultdict(
+            lambda: deque(maxlen=max_turns)
+        )
+        self._ttl = ttl_seconds
+        self._clock = clock
+
+    def history(self, chat_id: int) -> list[Turn]:
+        now = self._clock()
+        turns = self._turns.get(chat_id, deque())
+        while turns and now - turns[0][0] > self._ttl:
+            turns.popleft()
+        return [turn for _, turn in turns]
+
+    def add(self, chat_id: int, turn: Turn) -> None:
+        self._turns[chat_id].append((self._clock(), turn))
+
+    def reset(self, chat_id: int) -> None:
+        self._turns.pop(chat_id, None)
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):

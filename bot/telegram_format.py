@@ -10,9 +10,11 @@ import html
 import re
 from dataclasses import dataclass
 
-from bot.types import Answer, Citation
+from bot.layout import NOT_AN_ANSWER, Layout, Quote, layout
+from bot.types import Answer
 
 TELEGRAM_LIMIT = 4096
+OPEN_AT_SENTENCE = "🔗 Open the page at this sentence"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TAG = re.compile(r"(<[^<>]*>)")
 
@@ -20,40 +22,56 @@ _TAG = re.compile(r"(<[^<>]*>)")
 @dataclass(frozen=True)
 class Block:
     text: str
-    tag: str = ""  # "", "b", "i" or "blockquote"
+    tag: str = ""  # "", "b", "i", "blockquote", or "a" (a link to `href`)
+    bold: tuple[int, int] | None = None  # a span of `text` shown in bold
+    href: str = ""
 
     def render(self) -> str:
-        escaped = html.escape(self.text, quote=False)
+        if self.bold is None:
+            escaped = html.escape(self.text, quote=False)
+        else:
+            start, end = self.bold
+            escaped = "".join(
+                (
+                    html.escape(self.text[:start], quote=False),
+                    f"<b>{html.escape(self.text[start:end], quote=False)}</b>",
+                    html.escape(self.text[end:], quote=False),
+                )
+            )
+        if self.tag == "a":
+            return f'<a href="{html.escape(self.href, quote=True)}">{escaped}</a>'
         return f"<{self.tag}>{escaped}</{self.tag}>" if self.tag else escaped
 
 
 def answer_blocks(answer: Answer, name_documents: bool = False) -> list[Block]:
-    """The answer first, with its [n] markers, then the quoted sources with paragraph numbers
-    (and their document, when there are several)."""
-    if not answer.answered:
-        return refusal_blocks(answer, name_documents)
-    blocks = [Block(answer.text), Block("Sources", "b")]
-    for c in answer.citations:
-        blocks += [Block(f"[{c.n}] {where(c, name_documents)}", "i"), quote(c)]
+    """The quote once (bot.layout): each cited sentence in a blockquote under its place,
+    its answering phrase in bold, a web page's link below it; a generated answer's own
+    text above its sources."""
+    shown = layout(answer, name_documents)
+    if not shown.answered:
+        return refusal_blocks(shown)
+    blocks = [Block(shown.lead), Block("Sources", "b")] if shown.lead else []
+    for item in shown.quotes:
+        label = f"[{item.citation.n}] {item.where}" if item.numbered else item.where
+        blocks += [Block(label[0].upper() + label[1:], "i"), quote_block(item)]
+        if item.link:
+            blocks.append(Block(OPEN_AT_SENTENCE, "a", href=item.link))
     return blocks
 
 
-def refusal_blocks(answer: Answer, name_documents: bool = False) -> list[Block]:
-    blocks = [Block(f"🤷 {answer.text}")]
-    if answer.closest:
-        blocks.append(Block("Closest passages (not an answer):", "i"))
-        for citation in answer.closest:
-            blocks += [Block(where(citation, name_documents), "i"), quote(citation)]
+def refusal_blocks(shown: Layout) -> list[Block]:
+    blocks = [Block(f"🤷 {shown.lead}")]
+    if shown.quotes:
+        blocks.append(Block(NOT_AN_ANSWER, "i"))
+        for item in shown.quotes:
+            blocks += [Block(item.where, "i"), quote_block(item)]
     return blocks
 
 
-def where(citation: Citation, name_documents: bool) -> str:
-    document = f"{citation.document} ({citation.source}), " if name_documents else ""
-    return f"{document}paragraph {citation.paragraph}"
-
-
-def quote(citation: Citation) -> Block:
-    return Block(citation.text, "blockquote")
+def quote_block(item: Quote) -> Block:
+    text = item.before + item.phrase + item.after
+    bold = (len(item.before), len(item.before) + len(item.phrase)) if item.phrase else None
+    return Block(text, "blockquote", bold)
 
 
 def render_messages(blocks: list[Block], limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -84,7 +102,7 @@ def _fit(blocks: list[Block], limit: int) -> list[Block]:
         if utf16_length(block.render()) <= limit:
             fitted.append(block)
             continue
-        fitted += [Block(piece, block.tag) for piece in _split_text(block, limit)]
+        fitted += [Block(p, block.tag, href=block.href) for p in _split_text(block, limit)]
     return fitted
 
 

@@ -1,4 +1,5 @@
-"""Telegram commands about the indexed documents: /sources for everyone, /load for operators.
+"""Telegram commands about the indexed documents: /sources for everyone (the chat's own
+articles, when it holds some), /load for operators.
 
 A /load runs in the background: the new index is built beside the old one while every chat
 keeps being answered from the old, then the answerer is swapped in one assignment.
@@ -53,7 +54,20 @@ class Library:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="load")
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Every indexed document: title, date, source."""
+        """The chat's own articles when it holds some, else every indexed document."""
+        chat, library = update.effective_chat, self.frontend.library
+        held = await asyncio.to_thread(library.articles, chat.id) if chat and library else []
+        if held:
+            cap = self.settings.chat_articles
+            lines = [f"<b>This chat's articles ({len(held)} of at most {cap}):</b>"]
+            for number, article in enumerate(held, start=1):
+                lines.append(
+                    f"{number}. {plain(article.title)} ({article.paragraphs} paragraphs)\n"
+                    f"<i>{plain(redact_url(article.source))}</i>"
+                )
+            lines.append("/forget drops them, and I answer about the default article again.")
+            await self.frontend.reply(update, context, ["\n".join(lines)])
+            return
         documents = self.frontend.answerer.index.documents
         lines = [f"<b>I know {len(documents)} document(s):</b>"]
         for number, document in enumerate(documents[:MAX_LISTED], start=1):
@@ -63,6 +77,7 @@ class Library:
             )
         if len(documents) > MAX_LISTED:
             lines.append(f"… and {len(documents) - MAX_LISTED} more.")
+        lines.append("Send me a link or a file to ask about another article here.")
         await self.frontend.reply(update, context, ["\n".join(lines)])
 
     async def load(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -34,8 +34,12 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(index_dir: Path, cache_dir: Path) -> Settings:
-    return Settings(index_dir=index_dir, article=ARTICLE, cache_dir=cache_dir)
+def settings(
+    index_dir: Path, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    # the chats' articles of every test live apart from the checkout's state/
+    state = tmp_path_factory.mktemp("state")
+    return Settings(index_dir=index_dir, article=ARTICLE, state_dir=state, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """A fake Telegram Bot API server on 127.0.0.1, for end-to-end tests of the real Application.
 
 It answers the methods the bot calls, long-polls getUpdates (bounded), records every call,
-can answer 429 with retry_after, and rejects a wrong token with 401 as Telegram does.
+can answer 429 with retry_after, and rejects a wrong token with 401 as Telegram does. Files
+sent to the bot are served as the real server does: getFile gives a file_path, and
+GET /file/bot<token>/<file_path> gives the bytes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 TEST_TOKEN = "123456:SECRET-token-never-logged"
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "ArticleBot", "username": "article_test_bot"}
@@ -27,6 +29,7 @@ _TRUE_METHODS = {
     "close",
     "logOut",
     "deleteMyCommands",
+    "answerCallbackQuery",
 }
 
 
@@ -41,6 +44,9 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> file_path, bytes
+        self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
         self._condition = threading.Condition()
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -97,6 +103,48 @@ class FakeBotApi:
             }
         return self.push_update({"message": message})
 
+    def push_document(
+        self,
+        chat_id: int,
+        name: str,
+        data: bytes,
+        *,
+        declared_size: int | None = None,
+        caption: str | None = None,
+        chat_type: str = "private",
+    ) -> int:
+        """A file sent to the bot; `declared_size` is what the message claims it weighs."""
+        file_id = f"file-{next(self._file_ids)}"
+        self.files[file_id] = (f"documents/{file_id}.bin", data)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(data) if declared_size is None else declared_size,
+        }
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+        return self.push_message(chat_id, chat_type=chat_type, extra=extra)
+
+    def push_callback(self, chat_id: int, message_id: int, data: str, user_id: int = 0) -> int:
+        """A tap on an inline button under the bot's message `message_id`."""
+        query = {
+            "id": f"cb{message_id}-{len(self.calls)}",
+            "from": {"id": user_id or abs(chat_id), "is_bot": False, "first_name": "Tester"},
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": "an answer",
+            },
+        }
+        return self.push_update({"callback_query": query})
+
     # what the tests read
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         return [
@@ -138,10 +186,19 @@ class FakeBotApi:
             }
         if method == "getUpdates":
             return self._get_updates(params)
+        if method == "getFile":
+            path, data = self.files[str(params.get("file_id"))]
+            return {
+                "file_id": params["file_id"],
+                "file_unique_id": f"u{params['file_id']}",
+                "file_size": len(data),
+                "file_path": path,
+            }
         if method == "sendMessage":
             chat_id = params.get("chat_id")
+            params["message_id"] = next(self._message_ids)  # for a test to tap its buttons
             return {
-                "message_id": next(self._message_ids),
+                "message_id": params["message_id"],
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private"},
                 "from": BOT_USER,
@@ -173,6 +230,9 @@ class FakeBotApi:
                 self._serve()
 
             def _serve(self) -> None:
+                if self.path.startswith("/file/bot"):
+                    self._serve_file()
+                    return
                 _, _, rest = self.path.partition("/bot")
                 token, _, method = rest.partition("/")
                 params = _parse_body(
@@ -218,6 +278,21 @@ class FakeBotApi:
                             "description": "Not Found: method not found",
                         },
                     )
+
+            def _serve_file(self) -> None:
+                # the client percent-encodes the path, the token's ':' included
+                token, _, path = unquote(self.path)[len("/file/bot") :].partition("/")
+                found = [d for p, d in api.files.values() if p == path]
+                if token != api.token or not found:
+                    self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                    return
+                api.downloads.append(path)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(found[0])))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(found[0])
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()

@@ -80,6 +80,20 @@ def test_hard_wrapped_lines_are_joined_and_offsets_point_into_the_source() -> No
         assert fold_lines(body[sentence.start : sentence.end]) == sentence.text
 
 
+def test_a_written_by_line_is_a_credit_and_a_revised_date_a_dateline() -> None:
+    document = parse_article(
+        "The Linux Manifesto\n\nWritten by  Ian A. Murdock\n\nRevised 01/06/94\n\n"
+        "Debian is a new kind of distribution.\n\nWritten by hand, it grew.\n"
+    )
+    assert [p.role for p in document.paragraphs] == [
+        "title",
+        "credit",
+        "dateline",
+        "body",
+        "body",
+    ]
+
+
 def test_the_default_article_roles_title_and_ids() -> None:
     document = load_document(str(ARTICLE))
     assert document.title == "US defence chief says Russia ‘probably’ not targeting ISIS"

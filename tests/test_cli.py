@@ -21,14 +21,14 @@ def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_ask_prints_the_answer_then_numbered_sources(run_cli: Run) -> None:
+def test_ask_quotes_the_answering_sentence_once_under_its_paragraph(run_cli: Run) -> None:
     result = run_cli("ask", "Who heads the Syrian National Coalition?")
     assert result.returncode == 0, result.stderr
-    answer, sources = result.stdout.split("\nSources:\n")
-    assert "[1]" in answer
-    assert sources.startswith(
-        "  [1] paragraph 11: Khoja, the head of the Syrian National Coalition"
-    )
+    label, quoted = result.stdout.splitlines()[:2]
+    assert label == "Paragraph 11:"
+    assert quoted.startswith("> Khoja, the head of the Syrian National Coalition")
+    assert result.stdout.count("the head of the Syrian National Coalition") == 1
+    assert "\x1b" not in result.stdout  # no styling when stdout is not a terminal
 
 
 def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
@@ -123,28 +123,6 @@ def test_a_failed_index_leaves_the_old_one_usable(
     assert run_cli("ask", "Who is Ashton Carter?").returncode == 0
 
 
-def test_eval_prints_the_scores(run_cli: Run, tmp_path: Path) -> None:
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text(
-        json.dumps(
-            {
-                "id": "a",
-                "q": "How many flights?",
-                "answer_any": ["20"],
-                "evidence_any": ["20 flights"],
-            }
-        )
-        + "\n"
-        + json.dumps({"id": "b", "q": "How tall is the Eiffel Tower?", "unanswerable": True})
-        + "\n"
-    )
-    result = run_cli("eval", str(qa))
-    assert (
-        result.stdout.strip()
-        == "answered correctly 1/1, refused 1/1 unanswerable, citation precision 1.00; misses: none"
-    )
-
-
 def test_ctrl_c_in_chat_exits_cleanly(index_dir: Path, article_index: object) -> None:
     env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
     process = subprocess.Popen(
@@ -215,32 +193,6 @@ def test_ask_with_the_bundled_llm(run_cli: Run, gguf_path: Path) -> None:
     assert "20 flights" in data["citations"][0]["text"]
 
 
-def test_eval_with_an_llm_reports_faithfulness(
-    run_cli: Run, gguf_path: Path, tmp_path: Path
-) -> None:
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text(
-        json.dumps(
-            {
-                "id": "a",
-                "q": "Who heads the Syrian National Coalition?",
-                "answer_any": ["Khoja"],
-                "evidence_any": ["Khoja, the head"],
-            }
-        )
-        + "\n"
-        + json.dumps({"id": "b", "q": "What is the capital of France?", "unanswerable": True})
-        + "\n",
-        "utf-8",
-    )
-    result = run_cli("eval", str(qa), "--llm", f"llamacpp:{gguf_path}")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("answered correctly 1/1, refused 1/1")
-    assert lines[1].startswith("faithfulness: guard on ")
-    assert "guard off" in lines[1]
-
-
 def test_a_url_is_indexed_and_a_failing_fetch_leaves_the_index_usable(
     run_cli: Run, page_server: Any, tmp_path: Path
 ) -> None:
@@ -284,7 +236,8 @@ def test_sources_lists_and_ask_source_limits(
     ]
     assert rows[1]["source"] == url and rows[0]["paragraphs"] == 30
     text = run_cli("ask", *index, "Who is the mayor?")
-    assert "Harbour bridge reopens after repairs (http://127.0.0.1" in text.stdout
+    assert "Harbour bridge reopens after repairs, paragraph " in text.stdout
+    assert f"  {url}#:~:text=Mayor%20Ana%20Ruiz" in text.stdout
     limited = run_cli("ask", *index, "--source", "article.txt", "--json", "Who is the mayor?")
     assert all(
         "harbour" not in c["document"].lower() for c in json.loads(limited.stdout)["citations"]

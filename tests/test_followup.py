@@ -1,4 +1,4 @@
-from bot.followup import moves_on, resolve_followup
+from bot.followup import continues, moves_on, resolve_followup, swapped_subject
 from bot.types import Answer, Citation, Turn
 
 PEOPLE = {"Ashton Carter", "Carter", "Kerry", "John Kerry", "Lavrov", "Khoja"}
@@ -123,3 +123,44 @@ def test_after_who_is_he_is_the_one_asked_about() -> None:
     assert resolve_followup("How many votes did he get?", history, is_person) == (
         "How many votes did Nathan Law get?"
     )
+
+
+def test_a_lone_name_in_the_question_is_the_antecedent_when_nothing_better() -> None:
+    history = [turn("When was Gloria taken to the emergency department?")]
+    got = resolve_followup("What state was she in by then?", history, is_person)
+    assert got == "What state was Gloria in by then?"
+
+
+def test_an_unresolved_pronoun_carries_the_previous_question_along() -> None:
+    history = [turn("what did the sister ask him to do?")]
+    got = resolve_followup("What did he answer?", history, is_person)
+    assert got == "What did he answer? what did the sister ask him to do?"
+
+
+def test_a_question_opening_with_and_leans_on_the_last() -> None:
+    history = [turn("Which crop is mainly sensitive to ozone?")]
+    got = resolve_followup("And which one to heat?", history, is_person)
+    assert got == "And which one to heat? Which crop is mainly sensitive to ozone?"
+
+
+def test_a_wh_word_and_a_noun_lean_on_the_last() -> None:
+    history = [turn("Where was Montalvo taken instead of a hotel?")]
+    got = resolve_followup("Which floor?", history, is_person)
+    assert got == "Which floor? Where was Montalvo taken instead of a hotel?"
+    standalone = resolve_followup("Which floor was Montalvo taken to?", history, is_person)
+    assert standalone == "Which floor was Montalvo taken to?"
+
+
+def test_a_bare_why_asks_past_the_answer() -> None:
+    assert moves_on("Why?") and moves_on("and why not?") and moves_on("How come?")
+    assert not moves_on("Why did Russia strike?")
+
+
+def test_swapped_subject_names_what_what_about_asks_about() -> None:
+    assert swapped_subject("What about Facebook?") == "Facebook"
+    assert swapped_subject("What did Facebook offer?") == ""
+
+
+def test_say_next_continues_but_do_afterwards_does_not() -> None:
+    assert continues("What did he say next?") and continues("What happened then?")
+    assert not continues("What did he do afterwards?") and not continues("Who else spoke?")

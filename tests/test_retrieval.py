@@ -8,6 +8,7 @@ import pytest
 from bot.article import fold_lines
 from bot.core import Answerer
 from bot.evaluate import evaluate, load_items
+from bot.types import Turn
 from tests.conftest import SHARED_EVAL
 
 needs_eval = pytest.mark.skipif(
@@ -73,8 +74,46 @@ def test_questions_about_the_article_itself(answerer: Answerer) -> None:
 
 
 def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
-    answer = answerer.answer("Which US official spoke to the UN Security Council?")
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    answer = eager.answer("Which US official spoke to the UN Security Council?")
+    assert answer.citations[-1].text.startswith("He told")
     assert "Kerry" in " ".join(c.text for c in answer.citations)
+
+
+def test_what_about_does_not_repeat_an_answer_that_lacks_its_subject(
+    answerer: Answerer,
+) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("What did John Kerry say about the strikes?")
+    second = eager.answer("What about Lavrov?", [Turn(first.question, first)])
+    assert second.citations[0].sentence_id != first.citations[0].sentence_id
+    assert "Lavrov" in second.citations[0].text
+
+
+def test_where_was_he_skips_the_answer_that_named_no_place(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("Who is Khaled Khoja?")
+    second = eager.answer("Where was he?", [Turn(first.question, first)])
+    assert "New York" in second.citations[0].text
+
+
+def test_what_did_he_say_next_cites_the_sentence_that_follows(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("What did Kerry tell the United Nations Security Council?")
+    second = eager.answer("What did he say next?", [Turn(first.question, first)])
+    before, after = first.citations[-1], second.citations[0]
+    assert (after.paragraph, after.sentence) in {
+        (before.paragraph, before.sentence + 1),
+        (before.paragraph + 1, 1),
+    }
+    assert second.confidence == first.confidence
+
+
+def test_a_bare_why_cites_another_sentence(answerer: Answerer) -> None:
+    eager = Answerer(answerer.index, answerer.settings.with_overrides(min_confidence=0.0))
+    first = eager.answer("How many civilians were killed?")
+    second = eager.answer("Why?", [Turn(first.question, first)])
+    assert second.citations[0].sentence_id != first.citations[0].sentence_id
 
 
 def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:

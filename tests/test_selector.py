@@ -53,8 +53,23 @@ def test_saving_and_loading_keep_every_number(tmp_path: Path) -> None:
     selector.save(tmp_path / "copy.npz")
     copy = load_selector(tmp_path / "copy.npz")
     assert copy.threshold == selector.threshold
+    assert copy.followup_threshold == selector.followup_threshold
     np.testing.assert_array_equal(copy.ranker.coef, selector.ranker.coef)
     np.testing.assert_array_equal(copy.calibrator.mean, selector.calibrator.mean)
+
+
+def test_a_follow_up_has_its_own_bar_and_a_file_without_one_uses_the_main_bar(
+    tmp_path: Path,
+) -> None:
+    selector = Selector(*_parts(load_selector()), 0.4, 0.2)
+    assert selector.bar(followup=False) == 0.4 and selector.bar(followup=True) == 0.2
+    older = Selector(*_parts(selector), 0.4)
+    older.save(tmp_path / "older.npz")
+    assert load_selector(tmp_path / "older.npz").bar(followup=True) == 0.4
+
+
+def _parts(selector: Selector) -> tuple[Linear, Linear]:
+    return selector.ranker, selector.calibrator
 
 
 def constant(selector: Selector) -> Selector:

@@ -103,3 +103,38 @@ def test_the_encoder_cache_follows_xdg_unless_named() -> None:
     named = {"XDG_CACHE_HOME": "/x", "ARTICLEBOT_CACHE_DIR": "/y"}
     assert settings_from_env(named).cache_dir == Path("/y")
     assert settings_from_env({}).cache_dir == Path.home() / ".cache" / "articlebot"
+
+
+def test_the_file_url_pairs_with_the_base_url_as_python_telegram_bot_does() -> None:
+    from bot.settings import file_url_for
+
+    assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+    assert file_url_for("https://api.example/bot{token}/test") == (
+        "https://api.example/file/bot{token}/test"
+    )
+    assert file_url_for("http://127.0.0.1:8081/") == ""
+
+
+def test_the_reading_bounds_come_from_the_environment_and_are_checked() -> None:
+    from bot.errors import ConfigError
+
+    env = {
+        "ARTICLEBOT_READ_QUOTA": "2/60",
+        "ARTICLEBOT_CHAT_ARTICLES": "4",
+        "ARTICLEBOT_STATE_BUDGET_MB": "1.5",
+        "ARTICLEBOT_MAX_FILE_MB": "0.25",
+        "ARTICLEBOT_STATE_DIR": "/tmp/chats",
+    }
+    settings = settings_from_env(env)
+    assert (settings.read_quota, settings.read_window_seconds) == (2, 60.0)
+    assert settings.chat_articles == 4 and settings.state_budget_mb == 1.5
+    assert settings.max_file_mb == 0.25 and str(settings.state_dir) == "/tmp/chats"
+    for name, bad in (
+        ("ARTICLEBOT_CHAT_ARTICLES", "0"),
+        ("ARTICLEBOT_CHAT_ARTICLES", "two"),
+        ("ARTICLEBOT_STATE_BUDGET_MB", "nan"),
+        ("ARTICLEBOT_MAX_FILE_MB", "-1"),
+        ("ARTICLEBOT_READ_QUOTA", "5/inf"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            settings_from_env({name: bad})

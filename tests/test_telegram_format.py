@@ -26,11 +26,28 @@ def balanced(message: str) -> bool:
     return depth == 0
 
 
-def test_answer_first_then_sources_as_quotes_with_paragraphs() -> None:
-    (message,) = format_answer(cited("Kerry spoke."))
-    assert message.startswith("Kerry spoke. [1]")
-    assert "<b>Sources</b>" in message
+def test_an_extractive_answer_is_its_quote_once_with_the_phrase_in_bold() -> None:
+    citation = Citation(1, "a.txt", 3, 1, "Kerry spoke in Paris.", 0.5, answer_span=(15, 20))
+    (message,) = format_answer(Answer("q", "Kerry spoke in Paris. [1]", True, (citation,)))
+    assert message == "<i>Paragraph 3</i>\n<blockquote>Kerry spoke in <b>Paris</b>.</blockquote>"
+
+
+def test_a_generated_answer_keeps_its_text_above_its_sources() -> None:
+    citation = Citation(1, "a.txt", 3, 1, "Kerry spoke.", 0.5)
+    answer = Answer("q", "Kerry gave a speech [1].", True, (citation,), generator="llm")
+    (message,) = format_answer(answer)
+    assert message.startswith("Kerry gave a speech [1].\n<b>Sources</b>")
     assert "<i>[1] paragraph 3</i>\n<blockquote>Kerry spoke.</blockquote>" in message
+    assert message.count("Kerry spoke.") == 1 and "<b>Kerry" not in message
+
+
+def test_a_web_pages_sentence_links_to_itself() -> None:
+    url = "https://example.com/story.html#top"
+    citation = Citation(1, url, 2, 1, "Cables & bolts - 240 of them.", 0.5, document="Story")
+    (message,) = format_answer(Answer("q", "x", True, (citation,)), name_documents=True)
+    link = "https://example.com/story.html#:~:text=Cables%20%26%20bolts%20%2D%20240%20of%20them."
+    assert "<i>Story, paragraph 2</i>" in message
+    assert f'<a href="{link}">' in message
 
 
 def test_refusal_says_so_and_labels_closest_passages() -> None:
@@ -56,7 +73,7 @@ def test_a_long_answer_is_split_at_sentence_boundaries() -> None:
     assert len(messages) > 1
     for message in messages:
         assert utf16_length(message) <= 4096 and balanced(message)
-    assert sum(m.count("end.") for m in messages) == 16  # 8 in the answer, 8 in the sources
+    assert sum(m.count("end.") for m in messages) == 8  # each quoted once
 
 
 def test_a_single_huge_sentence_is_cut_between_words_inside_its_tag() -> None:

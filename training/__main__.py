@@ -27,6 +27,7 @@ from training.datasets import Entry, all_entries
 from training.examples import Example, Indexer, entry_examples
 from training.fit import (
     WEIGHTS,
+    choose_followup_threshold,
     choose_threshold,
     confidence_rows,
     fit_calibrator,
@@ -48,10 +49,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     log(f"{len(entries)} documents, {len(examples)} examples ({time.time() - started:.0f} s)")
     fold_of = assign_folds(entries)
     selectors, threshold = cross_validate(examples, fold_of)
-    results = held_out_results(entries, indexes, fold_of, selectors, threshold)
+    followup_bar = followup_threshold(entries, indexes, fold_of, selectors, threshold)
+    results = held_out_results(entries, indexes, fold_of, selectors, threshold, followup_bar)
     print(report(results))
     if not args.no_write:
-        final = fit_final(examples, threshold)
+        final = fit_final(examples, threshold, followup_bar)
         final.save(PARAMETERS)
         write_card(final, entries, examples, results)
         log(f"wrote {PARAMETERS} ({time.time() - started:.0f} s)")
@@ -89,12 +91,37 @@ def cross_validate(
     return models, threshold
 
 
+def followup_threshold(
+    entries: Sequence[Entry],
+    indexes: dict[str, ArticleIndex],
+    fold_of: dict[str, int],
+    models: dict[int, tuple],
+    threshold: float,
+) -> float:
+    """The follow-ups' bar, from every chat set's last answers by its fold's selector."""
+    confidence, correct, unanswerable = [], [], []
+    eager = Settings().with_overrides(min_confidence=0.0)
+    for entry in entries:
+        ranker, calibrator = models[fold_of[entry.name]]
+        selector = Selector(ranker, calibrator, threshold)
+        answerer = Answerer(indexes[entry.name], eager, selector=selector)
+        for item in entry.chat:
+            scores, answers = evaluate(answerer, [item])
+            confidence.append(answers[0].confidence)
+            correct.append(scores.correct == 1)
+            unanswerable.append(bool(item.get("unanswerable")))
+    bar = choose_followup_threshold(np.array(confidence), np.array(correct), np.array(unanswerable))
+    log(f"follow-ups' bar chosen on {len(confidence)} held-out conversations: {bar}")
+    return bar
+
+
 def held_out_results(
     entries: Sequence[Entry],
     indexes: dict[str, ArticleIndex],
     fold_of: dict[str, int],
     models: dict[int, tuple],
     threshold: float,
+    followup_bar: float,
 ) -> dict[str, list[tuple[DocumentResult, DocumentResult]]]:
     """Each document answered end to end by its fold's selector, and by the baseline."""
     by_kind: dict[str, list[tuple[DocumentResult, DocumentResult]]] = defaultdict(list)
@@ -102,7 +129,8 @@ def held_out_results(
     for entry in entries:
         ranker, calibrator = models[fold_of[entry.name]]
         index = indexes[entry.name]
-        answerer = Answerer(index, settings, selector=Selector(ranker, calibrator, threshold))
+        selector = Selector(ranker, calibrator, threshold, followup_bar)
+        answerer = Answerer(index, settings, selector=selector)
         ours = document_result(entry, answerer)
         baseline = document_result(entry, TopSentenceBaseline(index))
         by_kind[entry.kind].append((ours, baseline))
@@ -123,9 +151,9 @@ def report(results: dict[str, list[tuple[DocumentResult, DocumentResult]]]) -> s
     return "\n".join(parts)
 
 
-def fit_final(examples: Sequence[Example], threshold: float) -> Selector:
+def fit_final(examples: Sequence[Example], threshold: float, followup_bar: float) -> Selector:
     ranker = fit_ranker(examples)
-    return Selector(ranker, fit_calibrator(examples, ranker), threshold)
+    return Selector(ranker, fit_calibrator(examples, ranker), threshold, followup_bar)
 
 
 def write_card(
@@ -151,6 +179,7 @@ def write_card(
         "confidence_features": list(CONFIDENCE_FEATURES),
         "confidence_weights": {f"{a}/{b}": w for (a, b), w in WEIGHTS.items()},
         "threshold": selector.threshold,
+        "followup_threshold": selector.followup_threshold,
         "folds": FOLDS,
         "held_out_totals": held_out,
     }

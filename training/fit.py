@@ -28,6 +28,8 @@ WEIGHTS = {
 # answered correctly and the share of unanswerable ones refused, while refusing at least a
 # quarter of SQuAD's unanswerable ones.
 MIN_SQUAD_REFUSED = 0.25
+# the bars tried, rounded as they are stored, so that the bar chosen is the bar tested
+_BARS = [round(float(b), 2) for b in np.arange(0.05, 0.95, 0.01)]
 
 
 def fit_linear(
@@ -87,7 +89,7 @@ def choose_threshold(
     answerable = asked & ~unanswerable
     squad = np.array([e.kind == "squad" for e in examples])
     best, best_value = 0.5, (-1.0, -1.0)
-    for bar in np.arange(0.05, 0.95, 0.01):
+    for bar in _BARS:
         answered = confidence >= bar
         if _share(~answered, squad & unanswerable) < MIN_SQUAD_REFUSED:
             continue
@@ -101,3 +103,19 @@ def choose_threshold(
 
 def _share(hits: np.ndarray, among: np.ndarray) -> float:
     return float((hits & among).sum() / max(among.sum(), 1))
+
+
+def choose_followup_threshold(
+    confidence: np.ndarray, correct: np.ndarray, unanswerable: np.ndarray
+) -> float:
+    """The follow-ups' own bar, chosen the same way on the chat sets' held-out answers: the
+    best balance of follow-ups answered correctly and unanswerable follow-ups refused."""
+    best, best_value = 0.5, (-1.0, -1.0)
+    for bar in _BARS:
+        answered = confidence >= bar
+        right = _share(answered & correct, ~unanswerable)
+        refused = _share(~answered, unanswerable)
+        value = (min(right, refused), right + refused)
+        if value > best_value:
+            best, best_value = float(bar), value
+    return round(best, 2)

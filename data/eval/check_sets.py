@@ -33,6 +33,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 ANSWERABLE_KEYS = {"id", "q", "answer_any", "evidence_any"}
 UNANSWERABLE_KEYS = {"id", "q", "unanswerable"}
 CHAT_KEYS = {"id", "turns", "answer_any", "evidence_any"}
+CHAT_UNANSWERABLE_KEYS = {"id", "turns", "unanswerable"}  # a follow-up the text never answers
 NO_SPLIT_AFTER = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "no"}
 STOP = set("""a an the of in on at to for from by with and or but is are was were be been being
 do does did has have had what who whom whose which when where why how many much did
@@ -199,14 +200,17 @@ class Checker:
                 self.err(where, "line is not a JSON object")
                 continue
             count += 1
-            if set(item) != CHAT_KEYS:
-                self.err(where, f"keys {sorted(item)} != {sorted(CHAT_KEYS)}")
+            unanswerable = item.get("unanswerable") is True
+            expected = CHAT_UNANSWERABLE_KEYS if unanswerable else CHAT_KEYS
+            if set(item) != expected:
+                self.err(where, f"keys {sorted(item)} != {sorted(expected)}")
             turns = item.get("turns")
             if not (isinstance(turns, list) and len(turns) >= 2 and all(isinstance(t, str) and t.strip() for t in turns)):
                 self.err(where, "turns must be a list of at least 2 non-empty strings")
                 turns = None
             prefix = self.check_id(where, item.get("id"), "f", prefix) or prefix
-            self.check_evidence(where, item, text, sents, " / ".join(turns) if turns else None)
+            if not unanswerable:
+                self.check_evidence(where, item, text, sents, " / ".join(turns) if turns else None)
         if count < minimum:
             self.err(os.path.relpath(path, ROOT), f"expected at least {minimum} conversations, got {count}")
         return count

@@ -1,0 +1,65 @@
+"""`articlebot eval` as users run it: a QA file scored against the index, in a real process."""
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_eval_prints_the_scores(run_cli: Run, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "q": "How many flights?",
+                "answer_any": ["20"],
+                "evidence_any": ["20 flights"],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "b", "q": "How tall is the Eiffel Tower?", "unanswerable": True})
+        + "\n"
+    )
+    result = run_cli("eval", str(qa))
+    assert (
+        result.stdout.strip()
+        == "answered correctly 1/1, refused 1/1 unanswerable, citation precision 1.00; misses: none"
+    )
+
+
+def test_eval_with_an_llm_reports_faithfulness(
+    run_cli: Run, gguf_path: Path, tmp_path: Path
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps(
+            {
+                "id": "a",
+                "q": "Who heads the Syrian National Coalition?",
+                "answer_any": ["Khoja"],
+                "evidence_any": ["Khoja, the head"],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "b", "q": "What is the capital of France?", "unanswerable": True})
+        + "\n",
+        "utf-8",
+    )
+    result = run_cli("eval", str(qa), "--llm", f"llamacpp:{gguf_path}")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("answered correctly 1/1, refused 1/1")
+    assert lines[1].startswith("faithfulness: guard on ")
+    assert "guard off" in lines[1]
+
+
+def test_answers_out_goes_with_a_qa_file_not_a_manifest(run_cli: Run, tmp_path: Path) -> None:
+    manifest = tmp_path / "documents.json"
+    manifest.write_text("[]", "utf-8")
+    result = run_cli("eval", str(manifest), "--answers", str(tmp_path / "out.jsonl"))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("--answers goes with a QA file, not a manifest.")
+    assert "Traceback" not in result.stderr
