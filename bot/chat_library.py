@@ -28,6 +28,7 @@ from bot.embeddings import SentenceTransformerEncoder
 from bot.errors import ArticleError, IndexCorruptError
 from bot.index import embed_document, memory_index
 from bot.settings import Settings
+from bot.tables import Tables
 from bot.types import Document, Paragraph
 
 log = logging.getLogger(__name__)
@@ -168,15 +169,14 @@ class ChatLibrary:
         if match is None:
             return None
         own = self.answerer_for(chat_id, default)
-        documents: list[Document] = list(own.index.documents) if own else []
-        documents += list(default.index.documents)
         number = int(match.group(2))
-        for document in documents:
-            if document.sha256.startswith(match.group(1)):
-                found = [p for p in document.paragraphs if p.number == number]
-                if found:
-                    return document, found[0]
-        return None
+        for index in [own.index] if own else []:
+            for document in index.documents:  # a chat's own few articles
+                if document.sha256.startswith(match.group(1)):
+                    found = [p for p in document.paragraphs if p.number == number]
+                    if found:
+                        return document, found[0]
+        return _indexed_paragraph(default.index.tables, default.index.documents, match)
 
     def _stored(self, document: Document) -> bool:
         """Embed and store `document` unless its text is stored; True when it was. One
@@ -218,3 +218,19 @@ class ChatLibrary:
         if due:
             self.state.touch(due)
             self._touched.update(dict.fromkeys(due, now))
+
+
+def _indexed_paragraph(
+    tables: Tables, documents: Sequence[Document], match: re.Match[str]
+) -> tuple[Document, Paragraph] | None:
+    """The paragraph from the default index's tables: an archive's documents are not all
+    made whole to find one."""
+    found = tables.by_prefix.get(match.group(1))
+    if found is None:
+        return None
+    first, last = (int(n) for n in tables.arrays["doc_paragraphs"][found : found + 2])
+    number = int(match.group(2))
+    if not 1 <= number <= last - first:
+        return None
+    document = documents[found]
+    return document, document.paragraphs[number - 1]

@@ -190,3 +190,22 @@ def test_a_text_evicted_between_finding_it_and_placing_it_is_stored_again(
     assert not read.reused and chats.store.has(document(KILN).sha256)
     own = chats.answerer_for(2, answerer)
     assert own is not None and own.answer("How hot did the kiln get?").answered
+
+
+def test_more_context_finds_a_paragraph_of_an_archive_from_its_tables(
+    settings: Settings, tmp_path: Path, encoder: CountingEncoder
+) -> None:
+    """The default index's paragraph is read from its tables (memory-mapped), without
+    making every document of the archive whole."""
+    from bot.index import build_index, open_index
+
+    own = replace(settings, index_dir=tmp_path / "archive", state_dir=tmp_path / "state")
+    build_index(own, [document(KILN, "kiln.txt"), document(FERRY, "ferry.txt")], encoder)
+    default = Answerer(open_index(own), own)
+    chats = library(settings, tmp_path / "state", encoder)
+    sha = default.index.tables.meta[1]["sha256"][:8]
+    found = chats.paragraph(3, f"{sha}:p2s1", default)
+    assert found is not None and found[0].title == "Ferry news"
+    assert found[1].text.startswith("The ferry to Wexmoor carried 310")
+    assert chats.paragraph(3, f"{sha}:p9s1", default) is None
+    assert chats.paragraph(3, "0000000f:p1s1", default) is None
