@@ -259,8 +259,15 @@ def results_table(
 
 def _cells(result: DocumentResult) -> list[str]:
     qa = result.qa.cells() if result.qa else ["-", "-", "-"]
-    chat = f"{result.chat.correct}/{result.chat.answerable}" if result.chat else "-"
-    return [*qa, chat]
+    return [*qa, _chat_cell(result.chat)]
+
+
+def _chat_cell(chat: Scores | None) -> str:
+    """Follow-ups answered correctly, and those the text never answers refused, if any."""
+    if chat is None:
+        return "-"
+    cell = f"{chat.correct}/{chat.answerable}"
+    return f"{cell} · {chat.refused}/{chat.unanswerable} refused" if chat.unanswerable else cell
 
 
 def _total(results: Sequence[DocumentResult]) -> DocumentResult:

@@ -52,8 +52,8 @@ RANK_FEATURES = (
     "leans",
 )
 CONFIDENCE_FEATURES = (
-    "top_score",
-    "score_gap",
+    "top_probability",
+    "probability_gap",
     "top_maxsim_idf",
     "top_coverage",
     "top_dense",
@@ -298,6 +298,10 @@ def _with_context(table: SentenceTable, position: int) -> str:
     return sentence.text
 
 
+def _sigmoid(score: float) -> float:
+    return float(1.0 / (1.0 + math.exp(-max(min(float(score), 50.0), -50.0))))
+
+
 def confidence_features(
     table: SentenceTable, question: Question, candidates: Candidates, scores: np.ndarray
 ) -> np.ndarray:
@@ -309,8 +313,11 @@ def confidence_features(
     token_best = candidates.token_best[top]
     anywhere = candidates.token_best.max(axis=0)
     values = {
-        "top_score": float(scores[top]),
-        "score_gap": float(scores[top] - scores[order[1]]) if len(order) > 1 else 5.0,
+        # probabilities, not raw scores: bounded, so a question far from anything the
+        # models saw (an off-topic one) cannot ride an extrapolated weight to an answer
+        "top_probability": _sigmoid(scores[top]),
+        "probability_gap": _sigmoid(scores[top])
+        - (_sigmoid(scores[order[1]]) if len(order) > 1 else 0.0),
         "top_maxsim_idf": row[column["maxsim_idf"]],
         "top_coverage": row[column["coverage"]],
         "top_dense": row[column["dense"]],

@@ -80,3 +80,15 @@ def test_lines_that_cannot_be_scored_are_named(tmp_path: Path, line: object, mes
     path.write_text(json.dumps(line) + "\n")
     with pytest.raises(InputError, match=message):
         load_items(path)
+
+
+def test_the_table_counts_follow_ups_and_refused_unanswerable_ones() -> None:
+    from bot.evaluate import DocumentResult, Scores, results_table
+
+    qa = Scores(3, 4, 1, 2, 0.75)
+    chat = Scores(2, 3, 1, 2, 1.0)
+    table = results_table([DocumentResult("doc", qa, chat)], [DocumentResult("doc", qa, None)])
+    rows = table.splitlines()
+    assert rows[2].split(" | ")[4] == "2/3 · 1/2 refused"
+    assert rows[2].endswith("| - |")
+    assert rows[-1].startswith("| **total** | 3/4 | 1/2 |")
