@@ -125,8 +125,14 @@ def test_a_failed_index_leaves_the_old_one_usable(
 
 def test_ctrl_c_in_chat_exits_cleanly(index_dir: Path, article_index: object) -> None:
     env = {**os.environ, "ARTICLEBOT_INDEX_DIR": str(index_dir)}
+    # as a terminal's foreground job: a background shell (nohup, `&`) hands its children
+    # SIGINT ignored, and Python keeps it ignored
+    foreground = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['articlebot', 'chat']; runpy.run_module('bot', run_name='__main__')"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "chat"],
+        [sys.executable, "-c", foreground],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
