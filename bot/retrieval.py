@@ -12,7 +12,7 @@ with those roles, when the document has them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,12 +126,7 @@ def _excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> f
     subject = set(content_terms(swapped_subject(question)))
     if not subject:
         return frozenset()
-    return frozenset(
-        position
-        for citation in history[-1].answer.citations
-        if (position := table.position_of(citation.sentence_id)) is not None
-        and not subject & set(content_terms(citation.text))
-    )
+    return _last_cited(table, history, unless=lambda text: bool(subject & set(content_terms(text))))
 
 
 def _continuation(
@@ -157,11 +152,22 @@ def _offers_nothing_new(
     the previous answers that hold none."""
     if not history or kind.kind not in _TYPED_KINDS:
         return frozenset()
+
+    def holds_one(text: str) -> bool:
+        return bool(candidate_spans(kind, text, resolved, table.is_person, firm=True))
+
+    return _last_cited(table, history, unless=holds_one)
+
+
+def _last_cited(
+    table: SentenceTable, history: Sequence[Turn], unless: Callable[[str], bool]
+) -> frozenset[int]:
+    """The positions the last answer cited, less those whose text `unless` accepts."""
     return frozenset(
         position
         for citation in history[-1].answer.citations
         if (position := table.position_of(citation.sentence_id)) is not None
-        and not candidate_spans(kind, citation.text, resolved, table.is_person, firm=True)
+        and not unless(citation.text)
     )
 
 
