@@ -91,6 +91,12 @@ def cross_validate(
     return models, threshold
 
 
+def fold_selector(models: tuple, threshold: float, followup_bar: float | None = None) -> Selector:
+    """The selector of one fold: its two models, held out from the fold's documents."""
+    ranker, calibrator = models
+    return Selector(ranker, calibrator, threshold, followup_bar)
+
+
 def followup_threshold(
     entries: Sequence[Entry],
     indexes: dict[str, ArticleIndex],
@@ -102,8 +108,7 @@ def followup_threshold(
     confidence, correct, unanswerable = [], [], []
     eager = Settings().with_overrides(min_confidence=0.0)
     for entry in entries:
-        ranker, calibrator = models[fold_of[entry.name]]
-        selector = Selector(ranker, calibrator, threshold)
+        selector = fold_selector(models[fold_of[entry.name]], threshold)
         answerer = Answerer(indexes[entry.name], eager, selector=selector)
         for item in entry.chat:
             scores, answers = evaluate(answerer, [item])
@@ -127,9 +132,8 @@ def held_out_results(
     by_kind: dict[str, list[tuple[DocumentResult, DocumentResult]]] = defaultdict(list)
     settings = Settings()
     for entry in entries:
-        ranker, calibrator = models[fold_of[entry.name]]
         index = indexes[entry.name]
-        selector = Selector(ranker, calibrator, threshold, followup_bar)
+        selector = fold_selector(models[fold_of[entry.name]], threshold, followup_bar)
         answerer = Answerer(index, settings, selector=selector)
         ours = document_result(entry, answerer)
         baseline = document_result(entry, TopSentenceBaseline(index))
