@@ -1,0 +1,84 @@
+"""The Milvus store behind the same VectorStore interface: LangChain's standard suite on
+Milvus Lite, and one-line errors for a server that is not there or does not answer."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_tests.integration_tests import VectorStoreIntegrationTests
+
+from bot.errors import StoreError
+from bot.settings import parse_store
+
+pytest.importorskip("langchain_milvus", reason="the [milvus] extra is not installed")
+
+from bot.store_milvus import MilvusStore
+
+
+@pytest.fixture(scope="module")
+def lite_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One Milvus Lite file for the module (it serves one process), a collection per test."""
+    return f"milvus-lite:{tmp_path_factory.mktemp('milvus') / 'store.db'}"
+
+
+class TestMilvusStoreStandard(VectorStoreIntegrationTests):
+    """LangChain's own standard suite, sync and async, on Milvus Lite."""
+
+    @pytest.fixture()
+    def vectorstore(self, lite_db: str) -> Iterator[MilvusStore]:
+        store = MilvusStore(
+            self.get_embeddings(), parse_store(lite_db), f"t_{uuid.uuid4().hex}", timeout=10
+        )
+        yield store
+        store.drop()
+
+
+def test_scores_are_cosine_similarities(lite_db: str) -> None:
+    store = MilvusStore(DeterministicFakeEmbedding(size=8), parse_store(lite_db), "cosine")
+    store.add_texts(["alpha", "beta", "gamma"], [{"n": i} for i in range(3)], ids=["a", "b", "c"])
+    (doc, score), *_ = store.similarity_search_with_score("gamma", k=3)
+    assert (doc.id, doc.page_content, doc.metadata) == ("c", "gamma", {"n": 2})
+    assert score == pytest.approx(1.0, abs=1e-5)
+    assert len(store) == 3
+    store.drop()
+    assert len(store) == 0 and store.similarity_search("gamma") == []
+
+
+def test_a_closed_port_is_one_line_naming_the_server() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = parse_store(f"milvus://127.0.0.1:{port}")
+    with pytest.raises(
+        StoreError, match=rf"Cannot connect to the Milvus server at 127\.0\.0\.1:{port}"
+    ) as caught:
+        MilvusStore(DeterministicFakeEmbedding(size=8), spec, "c", timeout=2)
+    assert "\n" not in caught.value.message
+
+
+def test_a_server_that_never_answers_times_out_in_bounded_time() -> None:
+    """A listener that accepts and stays silent: the wait ends at the time-out."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError, match=r"waited at most 1 s"):
+            MilvusStore(
+                DeterministicFakeEmbedding(size=8),
+                parse_store(f"milvus://127.0.0.1:{port}"),
+                "c",
+                timeout=1,
+            )
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+    assert time.monotonic() - started < 10
