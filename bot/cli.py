@@ -18,7 +18,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def common_options(command: F) -> F:
-    """--index-dir and --model on every subcommand, placed after it."""
+    """--index-dir, --model and --store on every subcommand, placed after it."""
+    command = click.option(
+        "--store",
+        default=None,
+        metavar="SPEC",
+        expose_value=False,  # kept in the context for make_settings: no command needs it
+        callback=lambda ctx, _param, value: ctx.meta.__setitem__("articlebot.store", value),
+        help="Paragraph vectors: faiss (default), milvus-lite:PATH.db or milvus://HOST:PORT "
+        "(or $ARTICLEBOT_STORE).",
+    )(command)
     command = click.option(
         "--model",
         default=None,
@@ -73,6 +82,7 @@ def make_settings(
         llm=llm,
         llm_timeout_seconds=llm_timeout,
         min_confidence=min_confidence,
+        store=click.get_current_context().meta.get("articlebot.store"),
     )
     parse_spec(settings.llm)  # a malformed spec fails before anything loads
     return settings
