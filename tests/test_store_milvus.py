@@ -4,10 +4,13 @@ Milvus Lite, and one-line errors for a server that is not there or does not answ
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -82,3 +85,27 @@ def test_a_server_that_never_answers_times_out_in_bounded_time() -> None:
         for connection in held:
             connection.close()
     assert time.monotonic() - started < 10
+
+
+def test_a_milvus_lite_file_another_process_holds_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "held.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pymilvus import MilvusClient; "
+            f"c = MilvusClient(uri={str(path)!r}); print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(StoreError, match="another process may hold it") as caught:
+            MilvusStore(DeterministicFakeEmbedding(size=8), parse_store(f"milvus-lite:{path}"), "c")
+        assert caught.value.message.startswith(f"Cannot connect to the Milvus Lite file {path}")
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
