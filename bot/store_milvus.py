@@ -51,6 +51,9 @@ class MilvusStore(VectorStore):
         except ImportError:
             raise StoreError(INSTALL_HINT) from None
         self._embedding, self._spec, self._timeout = embedding, spec, timeout
+        # whether the collection is known to exist: once it does, a search costs one call,
+        # and a collection dropped under a running process is an error, not an empty result
+        self._present = False
         # FLAT is exact, as faiss is; a server picks its own index (HNSW, approximate)
         index_type = "FLAT" if spec.kind == "milvus-lite" else "AUTOINDEX"
         with self._calls("connect to"):
@@ -90,10 +93,17 @@ class MilvusStore(VectorStore):
 
     def exists(self) -> bool:
         with self._calls("read"):
-            return bool(self._milvus.client.has_collection(self.collection, timeout=self._timeout))
+            self._present = bool(
+                self._milvus.client.has_collection(self.collection, timeout=self._timeout)
+            )
+        return self._present
+
+    def _made(self) -> bool:
+        """Whether there is a collection yet (a new store has none until its first add)."""
+        return self._present or self.exists()
 
     def __len__(self) -> int:
-        if not self.exists():
+        if not self._made():
             return 0
         with self._calls("read"):
             rows = self._milvus.client.query(
@@ -143,16 +153,18 @@ class MilvusStore(VectorStore):
                 timeout=self._timeout,
                 ids=ids,
             )
+        self._present = True
         return ids
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete these ids (missing ones are no error); with none, every document."""
-        if not self.exists():
+        if not self._made():
+            return True
+        if ids is None:
+            self.drop()
             return True
         with self._calls("write to"):
-            if ids is None:
-                self._milvus.drop()
-            elif ids:
+            if ids:
                 self._milvus.client.delete(self.collection, ids=list(ids), timeout=self._timeout)
         return True
 
@@ -160,9 +172,10 @@ class MilvusStore(VectorStore):
         """Remove the collection itself."""
         with self._calls("write to"):
             self._milvus.drop()
+        self._present = False
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
-        if not ids or not self.exists():
+        if not ids or not self._made():
             return []
         with self._calls("read"):
             rows = self._milvus.client.get(
@@ -175,7 +188,7 @@ class MilvusStore(VectorStore):
         self, embedding: Sequence[float] | np.ndarray, k: int = 4
     ) -> list[tuple[Document, float]]:
         """Documents with their cosine similarity, best first; no score threshold."""
-        if not self.exists():
+        if not self._made():
             return []
         query = np.asarray(embedding, dtype=np.float32).reshape(-1).tolist()
         with self._calls("search"):

@@ -109,3 +109,15 @@ def test_a_milvus_lite_file_another_process_holds_is_one_line(tmp_path: Path) ->
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def test_a_collection_dropped_under_a_running_store_is_an_error_not_silence(
+    lite_db: str,
+) -> None:
+    embedding = DeterministicFakeEmbedding(size=8)
+    store = MilvusStore(embedding, parse_store(lite_db), "dropped")
+    store.add_texts(["alpha"], ids=["a"])
+    assert [d.id for d in store.similarity_search("alpha", k=1)] == ["a"]
+    MilvusStore(embedding, parse_store(lite_db), "dropped").drop()  # another process, say
+    with pytest.raises(StoreError, match=r"^Cannot search the Milvus Lite file .*store\.db: "):
+        store.similarity_search("alpha", k=1)
