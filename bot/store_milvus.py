@@ -27,11 +27,11 @@ from bot.settings import StoreSpec
 PRIMARY, TEXT, VECTOR = "pk", "text", "vector"
 MAX_TEXT_BYTES = 65_535  # Milvus's longest VARCHAR
 INSTALL_HINT = "Milvus needs the [milvus] extra: pip install 'articlebot[milvus]'."
-# Milvus Lite logs whole tracebacks: when it cannot start (a file another process holds),
-# which the StoreError says in one line, and from its in-process gRPC server for a call it
-# does not implement (pymilvus asks for a timestamp while waiting on a new index)
-for _name in ("milvus_lite", "grpc._server"):
-    logging.getLogger(_name).setLevel(logging.CRITICAL)
+# Loggers that print whole tracebacks for what a StoreError says in one line: pymilvus
+# (its own handler, set up when it is imported) for every failed call, Milvus Lite when it
+# cannot start (a file another process holds), and Lite's in-process gRPC server for a call
+# it does not implement (pymilvus asks for a timestamp while waiting on a new index).
+QUIETED = ("pymilvus", "milvus_lite", "grpc._server")
 
 
 class MilvusStore(VectorStore):
@@ -50,6 +50,8 @@ class MilvusStore(VectorStore):
             from langchain_milvus import Milvus
         except ImportError:
             raise StoreError(INSTALL_HINT) from None
+        for name in QUIETED:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         self._embedding, self._spec, self._timeout = embedding, spec, timeout
         # whether the collection is known to exist: once it does, a search costs one call,
         # and a collection dropped under a running process is an error, not an empty result

@@ -121,3 +121,22 @@ def test_a_collection_dropped_under_a_running_store_is_an_error_not_silence(
     MilvusStore(embedding, parse_store(lite_db), "dropped").drop()  # another process, say
     with pytest.raises(StoreError, match=r"^Cannot search the Milvus Lite file .*store\.db: "):
         store.similarity_search("alpha", k=1)
+
+
+def test_a_failed_call_prints_no_traceback(tmp_path: Path) -> None:
+    """pymilvus logs every failed call with a traceback through a handler of its own."""
+    code = (
+        "from langchain_core.embeddings import DeterministicFakeEmbedding as E; "
+        "from bot.errors import StoreError; from bot.settings import parse_store; "
+        "from bot.store_milvus import MilvusStore; "
+        f"spec = parse_store('milvus-lite:{tmp_path / 'x.db'}'); "
+        "s = MilvusStore(E(size=8), spec, 'x'); s.add_texts(['a'], ids=['a']); "
+        "MilvusStore(E(size=8), spec, 'x').drop()\n"
+        "try: s.similarity_search('a')\n"
+        "except StoreError as e: print(e)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "collection 'x' does not exist" in done.stdout
+    assert "Traceback" not in done.stderr and "ERROR" not in done.stderr, done.stderr
