@@ -140,3 +140,11 @@ def test_a_failed_call_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert "collection 'x' does not exist" in done.stdout
     assert "Traceback" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+
+
+def test_without_the_extra_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "langchain_milvus", None)  # as if not installed
+    with pytest.raises(StoreError, match=r"pip install 'articlebot\[milvus\]'"):
+        MilvusStore(DeterministicFakeEmbedding(size=8), parse_store("milvus://127.0.0.1:1"), "c")
