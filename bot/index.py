@@ -8,7 +8,9 @@ index/
     generation.json    the generation's own manifest, for recovery (bot.index_files)
     documents.json     each document's source, title and sha256
     paragraphs.faiss   paragraph vectors (FaissStore: a flat index, one row per paragraph
-                       in document order, memory-mapped; its records come from the tables)
+                       in document order, memory-mapped; its records come from the tables);
+                       with --store milvus..., a Milvus collection that the manifest names
+                       instead (bot.paragraph_store)
     tables.bin         every other array, memory-mapped (bot.arrays): the text, where each
                        paragraph and sentence lies in it, the lexicon as CSR postings
                        (bot.lexicon), the speakers (bot.speakers), paragraph and sentence
@@ -69,6 +71,7 @@ from bot.index_load import (
     stale_reason,
 )
 from bot.onnx_export import cache_query_encoder, encoder_directory
+from bot.paragraph_store import check_store, discard, drop_replaced, save_paragraphs
 from bot.progress import Progress
 from bot.readers import load_documents, merge_documents
 from bot.settings import Settings
@@ -111,6 +114,7 @@ def build_index(
     vectors by sha256 that a caller already has (the archive benchmark).
     """
     directory = _writable(settings.index_dir)
+    check_store(settings)
     with index_lock(directory):  # from reading what is indexed to the switch
         documents = _as_documents(source, settings)
         if add:
@@ -119,14 +123,14 @@ def build_index(
         previous = {**(previous_vectors(settings) if reuse else {}), **(known or {})}
         index = assemble(documents, encoder, previous, notify, show_progress=True)
         digest = cache_query_encoder(encoder, settings.cache_dir)
-        manifest = _write_generation(directory, index, settings, digest)
+        index = _write_generation(directory, index, settings, digest)
     dimension = int(index.paragraph_vectors.shape[1])
     query_encoder: Encoder = (
         LazyOnnxEncoder(encoder_directory(settings.cache_dir, digest), dimension)
         if digest
         else encoder
     )
-    return replace(index, encoder=query_encoder, manifest=manifest)
+    return replace(index, encoder=query_encoder)
 
 
 def assemble(
@@ -305,17 +309,20 @@ def _writable(directory: Path) -> Path:
 
 def _write_generation(
     directory: Path, index: ArticleIndex, settings: Settings, digest: str | None
-) -> dict[str, Any]:
-    """Write a complete generation beside the live one and switch to it (bot.index_files)."""
-    generation = new_generation(directory)
+) -> ArticleIndex:
+    """Write a complete generation beside the live one and switch to it (bot.index_files);
+    the index comes back with its manifest and the paragraph store it was written to."""
+    generation, replaced = new_generation(directory), _replaced_manifest(directory)
     try:
         with disk_errors(directory):
             payload = {"documents": [document_meta(d) for d in index.documents]}
             text = json.dumps(payload, ensure_ascii=False)
             (generation / "documents.json").write_text(text, "utf-8")
-            index.store.save(generation, records=False)
             write_arrays(generation / "tables.bin", index.tables.arrays)
-            files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in DATA_FILES}
+        store, store_entry = save_paragraphs(settings, generation, index, replaced)
+        with disk_errors(directory):
+            names = [n for n in DATA_FILES if (generation / n).exists()]
+            files = {f"{generation.name}/{n}": (generation / n).stat().st_size for n in names}
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
         raise
@@ -327,9 +334,24 @@ def _write_generation(
         "documents": [_manifest_entry(d) for d in index.documents],
         "encoder": digest,
         "files": files,
+        "store": store_entry,
     }
-    switch_to(directory, generation, manifest)
-    return manifest
+    try:
+        switch_to(directory, generation, manifest)
+    except BaseException:
+        discard(settings, store_entry)  # the generation that named it is gone
+        raise
+    drop_replaced(settings, replaced, manifest)
+    return replace(index, store=store, manifest=manifest)
+
+
+def _replaced_manifest(directory: Path) -> dict[str, Any] | None:
+    """The manifest a build replaces, for the Milvus collections it names; a damaged one
+    names none."""
+    try:
+        return read_manifest(directory)
+    except IndexStoreError:
+        return None
 
 
 def _manifest_entry(document: Document) -> dict[str, Any]:

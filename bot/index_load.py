@@ -32,9 +32,9 @@ from bot.errors import (
 )
 from bot.index_files import FORMAT_VERSION, complete_generations, files_intact, read_manifest
 from bot.onnx_export import cache_query_encoder, cached_encoder
+from bot.paragraph_store import open_paragraphs
 from bot.readers import load_document
 from bot.settings import Settings
-from bot.store import FaissStore
 from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables
 from bot.token_codes import vector_arrays
 from bot.types import Document
@@ -49,7 +49,9 @@ class ArticleIndex:
     once saved, so loading reads nothing in proportion to the archive."""
 
     documents: Sequence[Document]
-    store: Any  # a LangChain VectorStore of the paragraphs (bot.store.FaissStore by default)
+    # a LangChain VectorStore of the paragraphs: bot.store.FaissStore by default, or
+    # bot.store_milvus.MilvusStore (bot.paragraph_store); None when only vectors were wanted
+    store: Any
     encoder: Encoder
     manifest: dict[str, Any]
     tables: Tables
@@ -156,7 +158,7 @@ def previous_vectors(
         manifest = manifest or read_manifest(settings.index_dir)
         if manifest is None or stale_reason(manifest, settings, check_files=False):
             return {}
-        index = load_index(settings, manifest, with_encoder=False)
+        index = load_index(settings, manifest, with_encoder=False, with_store=False)
     except (IndexStoreError, ArticleError):
         return {}
     arrays, found = index.tables.arrays, {}
@@ -295,9 +297,11 @@ def load_index(
     manifest: dict[str, Any],
     with_encoder: bool = True,
     notify: Notify = log.warning,
+    with_store: bool = True,
 ) -> ArticleIndex:
-    """Map the live generation into memory; without `with_encoder`, only documents and
-    vectors are wanted (an incremental build), so the query encoder is not loaded."""
+    """Map the live generation into memory; without `with_encoder` and `with_store`, only
+    documents and vectors are wanted (an incremental build, which may move the index to
+    another store), so neither the query encoder nor the paragraph store is opened."""
     directory = settings.index_dir
     if not files_intact(directory, manifest):
         raise IndexCorruptError(f"The index in {directory} is damaged (a file is missing or cut).")
@@ -307,8 +311,10 @@ def load_index(
     except (ValueError, KeyError, TypeError, IndexError, OSError) as error:
         raise IndexCorruptError(f"The index in {directory} is damaged ({error}).") from None
     encoder: Any = _query_encoder(settings, manifest, notify) if with_encoder else None
-    store = FaissStore.load(
-        generation, EncoderEmbeddings(encoder), record_at=tables.paragraph_record
+    store = (
+        open_paragraphs(settings, manifest, generation, EncoderEmbeddings(encoder), tables)
+        if with_store
+        else None
     )
     if not tables.meta or not _sizes_match(tables, store, manifest["dimension"]):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
@@ -317,7 +323,7 @@ def load_index(
     return ArticleIndex(documents, store, encoder, manifest, tables, paragraphs)
 
 
-def _sizes_match(tables: Tables, store: FaissStore, dimension: int) -> bool:
+def _sizes_match(tables: Tables, store: Any, dimension: int) -> bool:
     """The arrays agree with each other: checked on their shapes and last entries only."""
     a = tables.arrays
     sentences, paragraphs, tokens = (
@@ -337,7 +343,7 @@ def _sizes_match(tables: Tables, store: FaissStore, dimension: int) -> bool:
         and int(a["token_offsets"][-1]) == tokens
         and a["tokens"].shape == (tokens, dimension)
         and int(a["doc_bytes"][-1]) == len(a["text"]) + len(SEPARATOR)
-        and len(store) == paragraphs
+        and (store is None or len(store) == paragraphs)
     )
 
 

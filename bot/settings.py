@@ -27,6 +27,7 @@ _SET_BY = {
     "state_budget_mb": "ARTICLEBOT_STATE_BUDGET_MB",
     "max_file_mb": "ARTICLEBOT_MAX_FILE_MB",
     "read_workers": "ARTICLEBOT_READ_WORKERS",
+    "store_timeout_seconds": "ARTICLEBOT_STORE_TIMEOUT",
 }
 
 
@@ -43,6 +44,11 @@ class Settings:
     # the confidence an answer needs; None: the bar the selector was trained with
     min_confidence: float | None = None
     history_turns: int = 6
+    # where the paragraph vectors live: "faiss" (in the index directory),
+    # "milvus-lite:PATH.db" (Milvus Lite, in process) or "milvus://HOST:PORT" (a server)
+    store: str = "faiss"
+    store_timeout_seconds: float = 10.0  # connecting to Milvus, and each call to it
+    milvus_token: str = field(default="", repr=False)  # "user:password" or an API key
     # Telegram
     telegram_token: str = field(default="", repr=False)
     telegram_base_url: str = ""
@@ -86,6 +92,8 @@ class Settings:
             if name == "min_confidence":
                 if value is not None:
                     parse_share(str(value), label)  # a probability: 0 answers everything
+            elif name == "store":
+                parse_store(value)
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 check_positive(value, label)
 
@@ -112,7 +120,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         from_env["min_confidence"] = parse_share(
             env["ARTICLEBOT_MIN_CONFIDENCE"], "ARTICLEBOT_MIN_CONFIDENCE"
         )
-    from_env |= _telegram_env(env) | _llm_env(env)
+    from_env |= _telegram_env(env) | _llm_env(env) | _store_env(env)
     return Settings().with_overrides(**from_env).with_overrides(**flags)
 
 
@@ -182,6 +190,58 @@ def _llm_env(env: Mapping[str, str]) -> dict[str, Any]:
     }
     values |= {name: env[var].strip() for var, name in names.items() if env.get(var, "").strip()}
     return values
+
+
+def _store_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("ARTICLEBOT_STORE", "").strip():
+        values["store"] = env["ARTICLEBOT_STORE"].strip()
+    if env.get("ARTICLEBOT_STORE_TIMEOUT", "").strip():
+        values["store_timeout_seconds"] = parse_positive(
+            env["ARTICLEBOT_STORE_TIMEOUT"], "ARTICLEBOT_STORE_TIMEOUT"
+        )
+    if env.get("ARTICLEBOT_MILVUS_TOKEN", "").strip():
+        values["milvus_token"] = env["ARTICLEBOT_MILVUS_TOKEN"].strip()
+    return values
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """A parsed --store: its kind ("faiss", "milvus-lite", "milvus") and, for Milvus, the
+    URI pymilvus connects to (a Milvus Lite file, or http://HOST:PORT)."""
+
+    kind: str
+    uri: str = ""
+
+
+_STORE_FORMS = "faiss, milvus-lite:PATH.db or milvus://HOST:PORT"
+
+
+def parse_store(text: str) -> StoreSpec:
+    """'faiss', 'milvus-lite:PATH.db' or 'milvus://HOST:PORT', or a one-line error."""
+    text = text.strip()
+    if text == "faiss":
+        return StoreSpec("faiss")
+    if text.startswith("milvus-lite:"):
+        path = text.removeprefix("milvus-lite:")
+        # pymilvus takes a URI ending in .db for Milvus Lite and anything else for a server
+        if not path.endswith(".db") or len(path) <= 3:
+            raise ConfigError(
+                f"--store milvus-lite:PATH needs a file name ending in .db, not {text!r}."
+            )
+        return StoreSpec("milvus-lite", str(Path(path).expanduser().resolve()))
+    if text.startswith("milvus://"):
+        host, _, port = text.removeprefix("milvus://").rstrip("/").rpartition(":")
+        if (
+            not host
+            or "/" in host
+            or "@" in host
+            or not port.isdigit()
+            or not 0 < int(port) < 65536
+        ):
+            raise ConfigError(f"--store milvus://HOST:PORT needs a host and a port, not {text!r}.")
+        return StoreSpec("milvus", f"http://{host}:{int(port)}")
+    raise ConfigError(f"--store (or ARTICLEBOT_STORE) must be {_STORE_FORMS}, not {text!r}.")
 
 
 def parse_chat_ids(text: str, name: str = "ARTICLEBOT_ALLOWED_CHATS") -> frozenset[int]:

@@ -19,6 +19,14 @@ SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Milvus tests go last. Milvus Lite serves from gRPC threads in this process until
+    it ends, and a child forked while they run (subprocess with preexec_fn, as the index
+    safety tests do) is now and then aborted by gRPC's fork handlers (SIGABRT, "epoll_wait
+    error: Bad file descriptor"); the bot itself never forks."""
+    items.sort(key=lambda item: "milvus" in item.nodeid.split("::")[0])
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One encoder cache for the session, never the user's: commands run by the tests find

@@ -61,18 +61,20 @@ def test_an_unknown_model_is_a_clear_error() -> None:
 
 
 def test_answering_never_imports_torch(article_index: ArticleIndex, index_dir: object) -> None:
+    """Nor pymilvus: the default faiss store never pays for Milvus."""
     code = (
         "import sys; from pathlib import Path; from bot.settings import settings_from_env; "
         "from bot.index import open_index; from bot.core import Answerer; "
         f"s = settings_from_env(index_dir=Path({str(index_dir)!r})); "
         "a = Answerer(open_index(s), s); "
         "a.answer('Who is Ashton Carter?'); "
-        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, "
+        "'pymilvus' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
     )
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_sentences_past_the_length_limit_are_read_alone_in_one_batch(

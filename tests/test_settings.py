@@ -138,3 +138,43 @@ def test_the_reading_bounds_come_from_the_environment_and_are_checked() -> None:
     ):
         with pytest.raises(ConfigError, match=name):
             settings_from_env({name: bad})
+
+
+def test_store_from_env_and_flags() -> None:
+    from bot.settings import StoreSpec, parse_store
+
+    assert settings_from_env({}).store == "faiss"
+    env = {"ARTICLEBOT_STORE": "milvus://db.internal:19530", "ARTICLEBOT_MILVUS_TOKEN": "u:pw"}
+    settings = settings_from_env(env)
+    assert parse_store(settings.store) == StoreSpec("milvus", "http://db.internal:19530")
+    assert "u:pw" not in repr(settings)
+    assert settings_from_env(env, store="faiss").store == "faiss"
+    lite = parse_store("milvus-lite:/tmp/a/archive.db")
+    assert lite == StoreSpec("milvus-lite", "/tmp/a/archive.db")
+    assert settings_from_env({"ARTICLEBOT_STORE_TIMEOUT": "2.5"}).store_timeout_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("chroma", "must be faiss, milvus-lite:PATH.db or milvus://HOST:PORT"),
+        ("milvus-lite:", "ending in .db"),
+        ("milvus-lite:/tmp/archive", "ending in .db"),
+        ("milvus://db.internal", "needs a host and a port"),
+        ("milvus://:19530", "needs a host and a port"),
+        ("milvus://db.internal:99999", "needs a host and a port"),
+        ("milvus://user@db.internal:19530", "needs a host and a port"),
+    ],
+)
+def test_a_malformed_store_is_one_line(value: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says) as caught:
+        settings_from_env({"ARTICLEBOT_STORE": value})
+    assert "\n" not in caught.value.message
+    with pytest.raises(ConfigError, match=says):
+        Settings(store=value)
+
+
+def test_a_store_timeout_must_be_finite_and_positive() -> None:
+    for value in ("0", "nan", "inf", "soon"):
+        with pytest.raises(ConfigError, match="ARTICLEBOT_STORE_TIMEOUT"):
+            settings_from_env({"ARTICLEBOT_STORE_TIMEOUT": value})
