@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,10 @@ def validate_question(question: object, max_chars: int) -> str:
         raise InputError(
             f"The question is too long ({len(text):,} characters; the limit is {max_chars:,})."
         )
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text) or "\ufffd" in text:
+    # every control character (C0, DEL and C1, e.g. U+0085 or U+009B, a terminal's CSI)
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise InputError("The question contains characters that are not text.")
+    if "\ufffd" in text:
         raise InputError("The question contains characters that are not text.")
     return " ".join(text.split())
 

@@ -12,6 +12,10 @@ from bot.types import Turn
         ("   \n\t", "empty"),
         ("x" * 100_000, "too long"),
         ("bad\x00byte", "not text"),
+        ("bad\x7fdelete", "not text"),
+        ("a C1 \x9b[2J escape", "not text"),
+        ("next\x85line", "not text"),
+        ("replacement \ufffd char", "not text"),
         (b"bytes", "must be text"),
     ],
 )
