@@ -38,13 +38,20 @@ CLOSEST_SHOWN = 2
 # kinds whose answers our patterns find reliably ("when?" is also "in injury time")
 _TYPED_KINDS = frozenset({"number", "age", "measure", "money", "person", "place"})
 _META = {
-    "title": re.compile(r"\b(?:headline|title)\b", re.I),
+    # a title or an author the text itself mentions ("What title did he hold?", "the author
+    # points to ...") is asked through the ordinary path: only the document's own count
+    "title": re.compile(
+        r"\bheadline\b|\btitle of (?:the|this) (?:article|story|report|piece|page|document|text)\b"
+        r"|^\s*what(?:'s| is| was) (?:the|its|this) title\s*\??\s*$",
+        re.I,
+    ),
     "date": re.compile(
         r"\bwhen (?:was|is) (?:it|this|the (?:article|story|report|piece))\b.*\b(?:published|updated|written|posted)\b|\b(?:publication|article'?s?) date\b|\bdate of (?:the|this) (?:article|story|report)\b",
         re.I,
     ),
     "credit": re.compile(
-        r"\b(?:who wrote|author|byline|written by)\b|\b(?:where|who) does (?:this|the) (?:article|story|report|piece) come from\b|\bsource of (?:this|the) (?:article|story|report)\b",
+        r"\b(?:who wrote|byline|written by)\b|\bwho is the author\s*\??\s*$"
+        r"|\bauthor of (?:the|this) (?:article|story|report|piece|document|text)\b|\b(?:where|who) does (?:this|the) (?:article|story|report|piece) come from\b|\bsource of (?:this|the) (?:article|story|report)\b",
         re.I,
     ),
     "summary": re.compile(

@@ -8,6 +8,8 @@ import pytest
 from bot.article import fold_lines
 from bot.core import Answerer
 from bot.evaluate import evaluate, load_items
+from bot.retrieval import make_query
+from bot.table import SentenceTable
 from bot.types import Turn
 from tests.conftest import SHARED_EVAL
 
@@ -71,6 +73,26 @@ def test_how_many_needs_the_counted_thing(answerer: Answerer) -> None:
 def test_questions_about_the_article_itself(answerer: Answerer) -> None:
     assert answerer.answer("What is the headline?").citations[0].sentence_id.endswith(":p1s1")
     assert "Oct 1, 2015" in answerer.answer("When was the article published?").text
+
+
+@pytest.mark.parametrize(
+    ("question", "meta"),
+    [
+        ("What is the headline of the article?", "title"),
+        ("What's the title?", "title"),
+        ("What title did Assad hold?", ""),
+        ("Who wrote the article?", "credit"),
+        ("Who is the author?", "credit"),
+        ("What does the author of the report say?", "credit"),
+        ("What did the author of the letter say about Assad?", ""),
+        ("Which programs does the author point to?", ""),
+        ("Which sci-fi author started the movement?", ""),
+    ],
+)
+def test_only_questions_about_the_document_itself_take_the_meta_route(
+    answerer: Answerer, question: str, meta: str
+) -> None:
+    assert make_query(SentenceTable(answerer.index), question, []).meta == meta
 
 
 def test_a_pronoun_sentence_brings_its_antecedent(answerer: Answerer) -> None:
