@@ -23,6 +23,7 @@ from bot.features import CONFIDENCE_FEATURES, RANK_FEATURES
 from bot.index import ArticleIndex
 from bot.selector import PARAMETERS, Selector
 from bot.settings import Settings
+from bot.types import Answer, Turn
 from training.datasets import Entry, all_entries
 from training.examples import Example, Indexer, entry_examples
 from training.fit import (
@@ -106,11 +107,15 @@ def followup_threshold(
 ) -> float:
     """The follow-ups' bar, from every chat set's last answers by its fold's selector."""
     confidence, correct, unanswerable = [], [], []
-    eager = Settings().with_overrides(min_confidence=0.0)
+    anything = Settings().with_overrides(min_confidence=0.0)
     for entry in entries:
         selector = fold_selector(models[fold_of[entry.name]], threshold)
-        answerer = Answerer(indexes[entry.name], eager, selector=selector)
+        as_seen = Answerer(indexes[entry.name], Settings(), selector=selector)
+        eager = Answerer(indexes[entry.name], anything, selector=selector)
         for item in entry.chat:
+            # earlier turns as a user sees them (refused below the bar); the last one eager,
+            # so that its confidence is known whatever it is
+            answerer = EagerLastTurn(as_seen, eager, len(item["turns"]) - 1)
             scores, answers = evaluate(answerer, [item])
             confidence.append(answers[0].confidence)
             correct.append(scores.correct == 1)
@@ -118,6 +123,17 @@ def followup_threshold(
     bar = choose_followup_threshold(np.array(confidence), np.array(correct), np.array(unanswerable))
     log(f"follow-ups' bar chosen on {len(confidence)} held-out conversations: {bar}")
     return bar
+
+
+class EagerLastTurn:
+    """Answers the conversation's earlier turns with `answerer`, its last with `eager`."""
+
+    def __init__(self, answerer: Answerer, eager: Answerer, last: int) -> None:
+        self.answerer, self.eager, self.last = answerer, eager, last
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        chosen = self.eager if len(history) >= self.last else self.answerer
+        return chosen.answer(question, history)
 
 
 def held_out_results(
