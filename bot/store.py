@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +19,15 @@ import faiss
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
 
 from bot.embeddings import normalise
 from bot.errors import IndexCorruptError
+from bot.vector_store_base import VectorsFirstStore
 
 Record = tuple[str, str, dict[str, Any]]  # id, text, metadata
 
 
-class FaissStore(VectorStore):
+class FaissStore(VectorsFirstStore):
     """Normalised inner product over an IndexIDMap2, so documents can be replaced and deleted."""
 
     def __init__(self, embedding: Embeddings, dimension: int | None = None) -> None:
@@ -67,24 +67,6 @@ class FaissStore(VectorStore):
         self.add_vectors(
             [r[1] for r in records], vectors, [r[2] for r in records], ids=[r[0] for r in records]
         )
-
-    def add_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        texts = list(texts)
-        vectors = np.asarray(self._embedding.embed_documents(texts), dtype=np.float32)
-        return self.add_vectors(texts, vectors, metadatas, ids=ids)
-
-    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
-        ids = kwargs.pop("ids", None) or [doc.id or str(uuid.uuid4()) for doc in documents]
-        texts = [doc.page_content for doc in documents]
-        metadatas = [dict(doc.metadata) for doc in documents]
-        return self.add_texts(texts, metadatas, ids=list(ids), **kwargs)
 
     def add_vectors(
         self,

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
 
 from bot.errors import StoreError
 from bot.settings import StoreSpec
+from bot.vector_store_base import VectorsFirstStore
 
 PRIMARY, TEXT, VECTOR = "pk", "text", "vector"
 MAX_TEXT_BYTES = 65_535  # Milvus's longest VARCHAR
@@ -34,7 +34,7 @@ INSTALL_HINT = "Milvus needs the [milvus] extra: pip install 'articlebot[milvus]
 QUIETED = ("pymilvus", "milvus_lite", "grpc._server")
 
 
-class MilvusStore(VectorStore):
+class MilvusStore(VectorsFirstStore):
     """Documents in one Milvus collection: cosine similarity, ids kept, no pickle."""
 
     def __init__(
@@ -112,24 +112,6 @@ class MilvusStore(VectorStore):
                 self.collection, filter="", output_fields=["count(*)"], timeout=self._timeout
             )
         return int(rows[0]["count(*)"])
-
-    def add_texts(
-        self,
-        texts: Iterable[str],
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> list[str]:
-        texts = list(texts)
-        vectors = np.asarray(self._embedding.embed_documents(texts), dtype=np.float32)
-        return self.add_vectors(texts, vectors, metadatas, ids=ids)
-
-    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
-        ids = kwargs.pop("ids", None) or [doc.id or str(uuid.uuid4()) for doc in documents]
-        texts = [doc.page_content for doc in documents]
-        metadatas = [dict(doc.metadata) for doc in documents]
-        return self.add_texts(texts, metadatas, ids=list(ids), **kwargs)
 
     def add_vectors(
         self,
