@@ -142,13 +142,18 @@ class TelegramFrontend:
         raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Explain what the bot knows, with example questions."""
+        """Explain what the bot knows here (the chat's own articles, when it holds some), with
+        example questions."""
+        chat = update.effective_chat
+        held = (
+            await asyncio.to_thread(self.library.articles, chat.id) if chat and self.library else []
+        )
         documents = self.answerer.index.documents
-        date = f" ({plain(documents[0].date)})" if documents[0].date else ""
-        if len(documents) > 1:
-            date += f", and {len(documents) - 1} more (see /sources)"
-        title = plain(documents[0].title)
-        await self.reply(update, context, [render("telegram_help", title=title, date=date)])
+        first, date = (held[0].title, "") if held else (documents[0].title, documents[0].date)
+        date, count = f" ({plain(date)})" if date else "", len(held) or len(documents)
+        if count > 1:
+            date += f", and {count - 1} more (see /sources)"
+        await self.reply(update, context, [render("telegram_help", title=plain(first), date=date)])
 
     async def reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Forget this chat's history."""

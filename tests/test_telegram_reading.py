@@ -105,11 +105,17 @@ async def test_a_file_is_fetched_through_get_file_and_answered_from(
     assert (
         "This chat's articles (1 of at most 3)" in sources["text"] and "notes.md" in sources["text"]
     )
+    fake_api.push_message(21, "/help")
+    *_, helped = await fake_api.wait_sent(7, 21)
+    assert "<b>Pottery notes</b>" in helped["text"]  # what this chat is answered from
     fake_api.push_message(21, "/forget")
     fake_api.push_message(21, "How hot did the kiln get?")
-    *_, forgot, after = await fake_api.wait_sent(8, 21)
+    *_, forgot, after = await fake_api.wait_sent(9, 21)
     assert "let go of this chat's articles (1)" in forgot["text"]
     assert "900 degrees" not in after["text"]
+    fake_api.push_message(21, "/start")
+    *_, started = await fake_api.wait_sent(10, 21)
+    assert "Pottery notes" not in started["text"] and "<b>" in started["text"]
 
 
 async def test_two_chats_hold_different_articles_and_a_group_uses_read(
