@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.arrays import read_arrays
+from bot.arrays import read_arrays, release
 from bot.article import read_bytes
 from bot.embeddings import Encoder, EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder
 from bot.errors import (
@@ -73,6 +73,7 @@ class ArticleIndex:
         """Dot products of the given token rows (decoded from the map, bot.token_codes) with
         each of a question's token vectors: (rows, question tokens)."""
         similarity: np.ndarray = token_rows(self.tables.arrays, rows) @ query_tokens.T
+        release(self.tables.arrays["token_codes"])  # read and copied: unmap (bot.arrays)
         return similarity
 
     def sentence_rows(self, positions: Sequence[int]) -> np.ndarray:
