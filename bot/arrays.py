@@ -56,20 +56,16 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def release(array: np.ndarray) -> None:
-    """Take `array`'s pages out of this process's resident set: they stay in the page cache,
-    so the next read is a minor fault. A question reads a few hundred scattered token rows,
-    but each fault maps the cached pages around it too (the kernel's fault-around ignores
-    MADV_RANDOM), so without this an archive's token vectors stayed mapped and counted in
-    RSS, a few MB a question. A no-op for an array that is not a view of a map."""
+    """Take every page of the map that `array` lies in out of this process's resident set:
+    they stay in the page cache, so the next read is a minor fault. A question reads a few
+    hundred scattered rows (token codes, vectors, text), but each page fault maps the cached
+    pages around it too (fault-around, which MADV_RANDOM does not stop), so without this an
+    archive's arrays piled up in RSS, a few MB a question. No-op if `array` is not mapped."""
     mapped = array.base
     while mapped is not None and not isinstance(mapped, mmap.mmap):
         mapped = getattr(mapped, "base", getattr(mapped, "obj", None))
-    if mapped is None or not hasattr(mmap, "MADV_DONTNEED") or array.nbytes == 0:
-        return
-    origin = np.frombuffer(mapped, dtype=np.uint8, count=1).ctypes.data
-    offset = array.ctypes.data - origin
-    start = offset - offset % mmap.PAGESIZE
-    mapped.madvise(mmap.MADV_DONTNEED, start, offset + array.nbytes - start)
+    if mapped is not None and hasattr(mmap, "MADV_DONTNEED") and len(mapped):
+        mapped.madvise(mmap.MADV_DONTNEED)
 
 
 def _view(mapped: mmap.mmap, start: int, name: str, entry: Any, size: int) -> np.ndarray:

@@ -73,7 +73,9 @@ class ArticleIndex:
         """Dot products of the given token rows (decoded from the map, bot.token_codes) with
         each of a question's token vectors: (rows, question tokens)."""
         similarity: np.ndarray = token_rows(self.tables.arrays, rows) @ query_tokens.T
-        release(self.tables.arrays["token_codes"])  # read and copied: unmap (bot.arrays)
+        # the largest read of a question, done: unmap what it and the others before it
+        # touched (bot.arrays.release), so RSS does not grow with the archive
+        release(self.tables.arrays["token_codes"])
         return similarity
 
     def sentence_rows(self, positions: Sequence[int]) -> np.ndarray:
