@@ -14,8 +14,8 @@ index/
     tables.bin         every other array, memory-mapped (bot.arrays): the text, where each
                        paragraph and sentence lies in it, the lexicon as CSR postings
                        (bot.lexicon), the speakers (bot.speakers), paragraph and sentence
-                       vectors (float32) and every sentence's token ids and token vectors
-                       (float16) with each token id's IDF (bot.token_codes)
+                       vectors (float16) and every sentence's token ids and token vectors
+                       (int8, scaled per token) with each token id's IDF (bot.token_codes)
 The query encoder, exported to ONNX, lives once per model in the shared encoder cache
 (settings.cache_dir, bot.onnx_export); the manifest names it by the model's hash.
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.errors import IndexCorruptError, IndexStoreError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: int8 token vectors, float16 sentence and paragraph vectors
 MANIFEST = "manifest.json"
 GENERATION = "generation.json"  # in each generation: its own manifest, written last
 DATA_FILES = ("documents.json", "paragraphs.faiss", "tables.bin")

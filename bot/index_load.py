@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.arrays import read_arrays
+from bot.arrays import read_arrays, release
 from bot.article import read_bytes
 from bot.embeddings import Encoder, EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder
 from bot.errors import (
@@ -36,7 +36,7 @@ from bot.paragraph_store import open_paragraphs
 from bot.readers import load_document
 from bot.settings import Settings
 from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables
-from bot.token_codes import vector_arrays
+from bot.token_codes import VECTOR_DTYPE, token_rows, vector_arrays
 from bot.types import Document
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class ArticleIndex:
     encoder: Encoder
     manifest: dict[str, Any]
     tables: Tables
-    paragraph_vectors: np.ndarray  # float32, one row per paragraph of every document
+    paragraph_vectors: np.ndarray  # float16, one row per paragraph of every document
 
     @property
     def document(self) -> Document:
@@ -72,16 +72,18 @@ class ArticleIndex:
         return self.tables.arrays["token_ids"]
 
     def token_similarity(self, rows: np.ndarray, query_tokens: np.ndarray) -> np.ndarray:
-        """Dot products of the given token rows (float16, read from the map) with each of a
-        question's token vectors: (rows, question tokens)."""
-        tokens = np.asarray(self.tables.arrays["tokens"][rows], dtype=np.float32)
-        similarity: np.ndarray = tokens @ query_tokens.T
+        """Dot products of the given token rows (decoded from the map, bot.token_codes) with
+        each of a question's token vectors: (rows, question tokens)."""
+        similarity: np.ndarray = token_rows(self.tables.arrays, rows) @ query_tokens.T
+        # the largest read of a question, done: unmap what it and the others before it
+        # touched (bot.arrays.release), so RSS does not grow with the archive
+        release(self.tables.arrays["token_codes"])
         return similarity
 
     def sentence_rows(self, positions: Sequence[int]) -> np.ndarray:
-        """The sentence vectors at `positions` (float32)."""
-        rows: np.ndarray = self.tables.arrays["sentence_vectors"][list(positions)]
-        return rows
+        """The sentence vectors at `positions` (float32, stored as float16)."""
+        rows = self.tables.arrays["sentence_vectors"][list(positions)]
+        return np.asarray(rows, dtype=np.float32)
 
     @property
     def sentence_vectors(self) -> np.ndarray:
@@ -137,7 +139,7 @@ def article_index(
     """An index in memory, with the arrays a saved one maps (bot.tables, bot.token_codes)."""
     # the paragraph vectors as encoded: the store's copy is normalised again, which can
     # move the last bit, and the features read these
-    paragraphs = np.asarray(vectors.paragraphs, dtype=np.float32)
+    paragraphs = np.asarray(vectors.paragraphs, dtype=VECTOR_DTYPE)
     arrays = build_tables(documents) | vector_arrays(
         vectors.sentences, vectors.tokens, vectors.token_ids, vectors.token_counts
     )
@@ -153,7 +155,9 @@ def document_meta(document: Document) -> dict[str, Any]:
 def previous_vectors(
     settings: Settings, manifest: dict[str, Any] | None = None
 ) -> dict[str, Vectors]:
-    """Vectors of an index by document sha256, when it was built the same way and is whole."""
+    """Vectors of an index by document sha256, when it was built the same way and is whole.
+    Token vectors come as the stored int8 codes (views of the map, not copies): encoding is
+    scale-free, so they encode to themselves (bot.token_codes)."""
     try:
         manifest = manifest or read_manifest(settings.index_dir)
         if manifest is None or stale_reason(manifest, settings, check_files=False):
@@ -170,7 +174,7 @@ def previous_vectors(
         found[str(meta["sha256"])] = Vectors(
             np.array(index.paragraph_vectors[p_from:p_to], dtype=np.float32),
             index.sentence_rows(range(s_from, s_to)),
-            np.asarray(arrays["tokens"][t_from:t_to]),
+            np.asarray(arrays["token_codes"][t_from:t_to]),  # encode to themselves
             np.asarray(index.token_ids[t_from:t_to], dtype=np.int32),
             np.diff(offsets[s_from : s_to + 1]),
         )
@@ -341,7 +345,7 @@ def _sizes_match(tables: Tables, store: Any, dimension: int) -> bool:
         and a["paragraph_vectors"].shape == (paragraphs, dimension)
         and a["token_offsets"].shape == (sentences + 1,)
         and int(a["token_offsets"][-1]) == tokens
-        and a["tokens"].shape == (tokens, dimension)
+        and a["token_codes"].shape == (tokens, dimension)
         and int(a["doc_bytes"][-1]) == len(a["text"]) + len(SEPARATOR)
         and (store is None or len(store) == paragraphs)
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.arrays import read_arrays, write_arrays
+from bot.arrays import read_arrays, release, write_arrays
 
 
 def test_arrays_come_back_equal_and_read_only(tmp_path: Path) -> None:
@@ -43,3 +43,29 @@ def test_a_file_cut_short_or_foreign_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"AB")
     with pytest.raises(ValueError, match="cut short"):
         read_arrays(path)
+
+
+def mapped_kib(path: Path) -> int:
+    """How much of `path` this process has resident, from /proc/self/smaps."""
+    total, current = 0, ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            current = fields[-1]
+        elif fields[0] == "Rss:" and current == str(path):
+            total += int(fields[1])
+    return total
+
+
+def test_released_pages_leave_the_resident_set_and_read_back_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "t.bin"
+    values = np.arange(4_000_000, dtype=np.int32).reshape(-1, 100)
+    write_arrays(path, {"small": np.arange(3), "big": values})
+    back = read_arrays(path)
+    assert int(back["big"].sum()) == int(values.sum())  # every page read
+    assert mapped_kib(path) > 10_000
+    release(back["big"])
+    assert mapped_kib(path) < 100
+    np.testing.assert_array_equal(back["big"][::997], values[::997])
+    np.testing.assert_array_equal(back["small"], np.arange(3))
+    release(np.arange(5))  # not a map: nothing to do

@@ -62,11 +62,12 @@ class Indexer:
         )
 
     def index(self, document: Document) -> ArticleIndex:
-        vectors = self._cached_vectors(document)
+        vectors = self.index_vectors(document)
         return memory_index([document], self.encoder, self.query_encoder, [vectors])
 
-    def _cached_vectors(self, document: Document) -> Vectors:
-        """Embeddings keyed by the text and its sentence cuts, so a new splitter re-embeds."""
+    def index_vectors(self, document: Document) -> Vectors:
+        """The document's vectors as embedded (float, before any quantisation), cached and
+        keyed by the text and its sentence cuts, so a new splitter re-embeds."""
         cuts = [(s.start, s.end) for s in document.sentences]
         key = hashlib.sha256(json.dumps([document.sha256, cuts]).encode()).hexdigest()[:24]
         path = CACHE / "vectors" / f"{key}.npz"
