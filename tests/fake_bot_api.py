@@ -47,6 +47,7 @@ class FakeBotApi:
         self._file_ids = itertools.count(1)
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> file_path, bytes
         self.downloads: list[str] = []  # file paths fetched from /file/bot<token>/
+        self.expired: set[str] = set()  # file paths getFile names but the server no longer has
         self._condition = threading.Condition()
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -112,10 +113,14 @@ class FakeBotApi:
         declared_size: int | None = None,
         caption: str | None = None,
         chat_type: str = "private",
+        expired: bool = False,
     ) -> int:
-        """A file sent to the bot; `declared_size` is what the message claims it weighs."""
+        """A file sent to the bot; `declared_size` is what the message claims it weighs;
+        an `expired` one is named by getFile, but its download is a 404."""
         file_id = f"file-{next(self._file_ids)}"
         self.files[file_id] = (f"documents/{file_id}.bin", data)
+        if expired:
+            self.expired.add(f"documents/{file_id}.bin")
         document = {
             "file_id": file_id,
             "file_unique_id": f"u{file_id}",
@@ -282,7 +287,7 @@ class FakeBotApi:
             def _serve_file(self) -> None:
                 # the client percent-encodes the path, the token's ':' included
                 token, _, path = unquote(self.path)[len("/file/bot") :].partition("/")
-                found = [d for p, d in api.files.values() if p == path]
+                found = [d for p, d in api.files.values() if p == path and p not in api.expired]
                 if token != api.token or not found:
                     self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                     return

@@ -118,6 +118,18 @@ async def test_a_file_is_fetched_through_get_file_and_answered_from(
     assert "Pottery notes" not in started["text"] and "<b>" in started["text"]
 
 
+async def test_a_file_whose_download_fails_gets_one_line_and_changes_nothing(
+    reader: Any, fake_api: FakeBotApi
+) -> None:
+    fake_api.push_document(22, "notes.md", NOTES, expired=True)
+    _, failed = await fake_api.wait_sent(2, 22, timeout=60)  # "Reading ...", then why not
+    one_line_refusal(failed["text"])
+    assert "notes.md" in failed["text"] and fake_api.downloads == []
+    fake_api.push_message(22, "/sources")
+    *_, sources = await fake_api.wait_sent(3, 22)
+    assert "This chat's articles" not in sources["text"]
+
+
 async def test_two_chats_hold_different_articles_and_a_group_uses_read(
     reader: Any, fake_api: FakeBotApi, page_server: Any
 ) -> None:
