@@ -134,22 +134,6 @@ class FaissStore(VectorsFirstStore):
             if i >= 0
         ]
 
-    def similarity_search_with_score(
-        self, query: str, k: int = 4, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
-        return self.similarity_search_with_score_by_vector(self._embedding.embed_query(query), k)
-
-    def similarity_search_by_vector(
-        self, embedding: list[float], k: int = 4, **kwargs: Any
-    ) -> list[Document]:
-        return [doc for doc, _ in self.similarity_search_with_score_by_vector(embedding, k)]
-
-    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
-        return [doc for doc, _ in self.similarity_search_with_score(query, k)]
-
-    def _select_relevance_score_fn(self) -> Any:
-        return lambda score: (score + 1.0) / 2.0
-
     @classmethod
     def from_texts(
         cls,

@@ -1,4 +1,5 @@
-"""What the faiss and Milvus stores share: texts become vectors, then `add_vectors` stores them."""
+"""What the faiss and Milvus stores share: texts become vectors, then `add_vectors` stores
+them; every search is a search by vector, scored by cosine similarity."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from langchain_core.vectorstores import VectorStore
 
 class VectorsFirstStore(VectorStore):
     """A LangChain VectorStore whose one way in is `add_vectors` (an index build hands it
-    vectors it has already embedded); texts and documents are embedded, then added so."""
+    vectors it has already embedded) and whose one way out is
+    `similarity_search_with_score_by_vector` (cosine similarity, -1 to 1)."""
 
     def add_texts(
         self,
@@ -46,3 +48,28 @@ class VectorsFirstStore(VectorStore):
     ) -> list[str]:
         """Add precomputed vectors; an existing id is replaced, not duplicated."""
         raise NotImplementedError
+
+    def similarity_search_with_score_by_vector(
+        self, embedding: Sequence[float] | np.ndarray, k: int = 4
+    ) -> list[tuple[Document, float]]:
+        """Documents with their cosine similarity, best first; no score threshold."""
+        raise NotImplementedError
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        embedding = self.embeddings
+        if embedding is None:
+            raise ValueError("this store has no embedding to turn a query into a vector")
+        return self.similarity_search_with_score_by_vector(embedding.embed_query(query), k)
+
+    def similarity_search_by_vector(
+        self, embedding: list[float], k: int = 4, **kwargs: Any
+    ) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score_by_vector(embedding, k)]
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        return [doc for doc, _ in self.similarity_search_with_score(query, k)]
+
+    def _select_relevance_score_fn(self) -> Any:
+        return lambda score: (score + 1.0) / 2.0  # cosine -1..1 as LangChain's 0..1
