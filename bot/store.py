@@ -10,7 +10,6 @@ into memory.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,22 +67,14 @@ class FaissStore(VectorsFirstStore):
             [r[1] for r in records], vectors, [r[2] for r in records], ids=[r[0] for r in records]
         )
 
-    def add_vectors(
+    def _store_vectors(
         self,
-        texts: Sequence[str],
+        texts: list[str],
         vectors: np.ndarray,
-        metadatas: Sequence[dict[str, Any]] | None = None,
-        *,
-        ids: Sequence[str] | None = None,
-    ) -> list[str]:
-        """Add precomputed vectors; an existing id is replaced, not duplicated."""
-        if not texts:
-            return []
+        metadatas: list[dict[str, Any]],
+        ids: list[str],
+    ) -> None:
         self._thaw()
-        ids = list(ids) if ids is not None else [str(uuid.uuid4()) for _ in texts]
-        metadatas = list(metadatas) if metadatas is not None else [{} for _ in texts]
-        if not len(ids) == len(texts) == len(metadatas) == len(vectors):
-            raise ValueError("texts, vectors, metadatas and ids must have the same length")
         if self._index is None:
             self._index = _new_index(vectors.shape[1])
         self.delete([i for i in ids if i in self._records])
@@ -94,7 +85,6 @@ class FaissStore(VectorsFirstStore):
             self._records[doc_id] = (text, dict(metadata))
             self._faiss_ids[doc_id] = int(faiss_id)
             self._ids_by_faiss[int(faiss_id)] = doc_id
-        return ids
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         self._thaw()

@@ -11,7 +11,6 @@ store is chosen: the default faiss path never pays for pymilvus.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -113,21 +112,13 @@ class MilvusStore(VectorsFirstStore):
             )
         return int(rows[0]["count(*)"])
 
-    def add_vectors(
+    def _store_vectors(
         self,
-        texts: Sequence[str],
+        texts: list[str],
         vectors: np.ndarray,
-        metadatas: Sequence[dict[str, Any]] | None = None,
-        *,
-        ids: Sequence[str] | None = None,
-    ) -> list[str]:
-        """Add precomputed vectors; an existing id is replaced, not duplicated."""
-        if not texts:
-            return []
-        ids = list(ids) if ids is not None else [str(uuid.uuid4()) for _ in texts]
-        metadatas = list(metadatas) if metadatas is not None else [{} for _ in texts]
-        if not len(ids) == len(texts) == len(metadatas) == len(vectors):
-            raise ValueError("texts, vectors, metadatas and ids must have the same length")
+        metadatas: list[dict[str, Any]],
+        ids: list[str],
+    ) -> None:
         self.delete(ids)
         with self._calls("write to"):
             self._milvus.add_embeddings(
@@ -138,7 +129,6 @@ class MilvusStore(VectorsFirstStore):
                 ids=ids,
             )
         self._present = True
-        return ids
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         """Delete these ids (missing ones are no error); with none, every document."""

@@ -47,6 +47,23 @@ class VectorsFirstStore(VectorStore):
         ids: Sequence[str] | None = None,
     ) -> list[str]:
         """Add precomputed vectors; an existing id is replaced, not duplicated."""
+        if not texts:
+            return []
+        ids = list(ids) if ids is not None else [str(uuid.uuid4()) for _ in texts]
+        metadatas = list(metadatas) if metadatas is not None else [{} for _ in texts]
+        if not len(ids) == len(texts) == len(metadatas) == len(vectors):
+            raise ValueError("texts, vectors, metadatas and ids must have the same length")
+        self._store_vectors(list(texts), vectors, metadatas, ids)
+        return ids
+
+    def _store_vectors(
+        self,
+        texts: list[str],
+        vectors: np.ndarray,
+        metadatas: list[dict[str, Any]],
+        ids: list[str],
+    ) -> None:
+        """Store rows whose arguments `add_vectors` has checked and completed."""
         raise NotImplementedError
 
     def similarity_search_with_score_by_vector(
