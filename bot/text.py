@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """
@@ -79,6 +80,8 @@ ANSWER_PATTERNS = {
 }
 
 
+# the selector stems the same few thousand words for every candidate of every question
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A small suffix stripper: enough to meet 'heads'/'head', 'stated'/'statement',
     'Russian'/'Russia'. Both sides of a comparison go through it, so odd stems do no harm."""
