@@ -40,3 +40,11 @@ def test_answer_uses_the_history(answerer: Answerer) -> None:
 def test_answer_rejects_bad_input(answerer: Answerer) -> None:
     with pytest.raises(InputError):
         answerer.answer("   ")
+
+
+def test_answers_use_one_blas_thread(answerer: Answerer) -> None:
+    from threadpoolctl import threadpool_info
+
+    assert answerer is not None
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and set(blas) == {1}
