@@ -19,6 +19,7 @@ from bot.tables import ROLES, Tables
 from bot.types import Sentence
 
 MAX_REMEMBERED_NAMES = 10_000
+MAX_REMEMBERED_SENTENCES = 4_096
 
 
 class SentenceTable:
@@ -156,6 +157,9 @@ class Sentences(Sequence[Sentence]):
 
     def __init__(self, structure: Tables) -> None:
         self.structure = structure
+        # a question reads each candidate several times (features, spans, context); the
+        # sentences of recent questions are kept, a bounded few of an archive's millions
+        self._made: dict[int, Sentence] = {}
 
     def __len__(self) -> int:
         return self.structure.sentence_count
@@ -169,7 +173,13 @@ class Sentences(Sequence[Sentence]):
     def __getitem__(self, position: int | slice) -> Sentence | list[Sentence]:
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
-        return self.structure.sentence(range(len(self))[position])
+        index = range(len(self))[position]
+        made = self._made.get(index)
+        if made is None:
+            if len(self._made) >= MAX_REMEMBERED_SENTENCES:
+                self._made.clear()
+            made = self._made[index] = self.structure.sentence(index)
+        return made
 
     def __iter__(self) -> Iterator[Sentence]:
         return (self[i] for i in range(len(self)))

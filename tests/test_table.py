@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from bot.core import Answerer
 from bot.table import SentenceTable
@@ -32,3 +33,16 @@ def test_a_pronoun_sentence_leans_on_the_one_before(answerer: Answerer) -> None:
     leaning = [s.text for i, s in enumerate(table.sentences) if table.leans_on_previous(i)]
     assert any(text.startswith("He described") for text in leaning)
     assert not any(text.startswith("Russia gave a warning") for text in leaning)
+
+
+def test_sentences_are_made_once_and_only_a_bounded_few_are_kept(
+    answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = SentenceTable(answerer.index)
+    first = table.sentences[3]
+    assert table.sentences[3] is first  # made once, read by every feature of a question
+    assert table.sentences[-1] == table.sentences[len(table.sentences) - 1]
+    monkeypatch.setattr("bot.table.MAX_REMEMBERED_SENTENCES", 4)
+    made = [table.sentences[i] for i in range(len(table.sentences))]
+    assert len(table.sentences._made) <= 4
+    assert made[3] == first
