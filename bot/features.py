@@ -160,8 +160,10 @@ def rank_features(table: SentenceTable, question: Question, positions: Sequence[
     row_of = {p: i for i, p in enumerate(around)}
     rows = [row_of[p] for p in positions]
     maxsim_idf_all = best @ weights
+    paragraph_of = table.paragraph_rows(around)
     columns = _similarity_columns(table, question, positions, best[rows], reverse[rows], weights)
-    columns |= _context_columns(table, positions, maxsim_idf_all, row_of)
+    columns["paragraph_dense"] = _paragraph_dense(table, question, positions, paragraph_of)
+    columns |= _context_columns(positions, maxsim_idf_all, row_of, paragraph_of)
     columns |= _lexical_columns(table, question, positions)
     columns |= _shape_columns(table, question, positions)
     for name in ("maxsim_idf", "maxsim", "dense", "paragraph_dense", "coverage"):
@@ -211,39 +213,45 @@ def _similarity_columns(
     reverse: np.ndarray,
     weights: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    index, vector = table.index, question.encoding.vector
-    paragraph_rows = [table.paragraph_row(p) for p in positions]
     return {
         "maxsim": best.mean(axis=1),
         "maxsim_idf": best @ weights,
         "reverse_maxsim": reverse,
-        "dense": index.sentence_rows(positions) @ vector,
-        "paragraph_dense": np.asarray(index.paragraph_vectors[paragraph_rows]) @ vector,
+        "dense": table.index.sentence_rows(positions) @ question.encoding.vector,
     }
 
 
+def _paragraph_dense(
+    table: SentenceTable, question: Question, positions: Sequence[int], paragraph_of: dict[int, int]
+) -> np.ndarray:
+    rows = [paragraph_of[p] for p in positions]
+    vectors = np.asarray(table.index.paragraph_vectors[rows])
+    similarity: np.ndarray = vectors @ question.encoding.vector
+    return similarity
+
+
 def _context_columns(
-    table: SentenceTable,
     positions: Sequence[int],
     maxsim_idf: np.ndarray,
     row_of: dict[int, int],
+    paragraph_of: dict[int, int],
 ) -> dict[str, np.ndarray]:
     """How well the neighbours match: an answer often sits next to the question's words."""
 
     def neighbour(position: int, step: int) -> float:
         other = position + step
-        if other not in row_of or not table.same_paragraph(position, other):
+        if other not in row_of or paragraph_of[other] != paragraph_of[position]:
             return 0.0
         return float(maxsim_idf[row_of[other]])
 
     paragraph_best: dict[int, float] = {}
     for p, row in row_of.items():
-        key = table.paragraph_row(p)
+        key = paragraph_of[p]
         paragraph_best[key] = max(paragraph_best.get(key, 0.0), float(maxsim_idf[row]))
     return {
         "previous_maxsim": np.array([neighbour(p, -1) for p in positions]),
         "next_maxsim": np.array([neighbour(p, 1) for p in positions]),
-        "paragraph_maxsim": np.array([paragraph_best[table.paragraph_row(p)] for p in positions]),
+        "paragraph_maxsim": np.array([paragraph_best[paragraph_of[p]] for p in positions]),
     }
 
 

@@ -46,3 +46,9 @@ def test_sentences_are_made_once_and_only_a_bounded_few_are_kept(
     made = [table.sentences[i] for i in range(len(table.sentences))]
     assert len(table.sentences._made) <= 4
     assert made[3] == first
+
+
+def test_paragraph_rows_are_those_of_each_position(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    positions = [0, 1, 5, len(table.sentences) - 1]
+    assert table.paragraph_rows(positions) == {p: table.paragraph_row(p) for p in positions}
