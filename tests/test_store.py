@@ -59,3 +59,33 @@ def test_damaged_files_raise_a_clear_error(tmp_path: Path, store: FaissStore, da
         json_file.write_text('{"records": []}', "utf-8")
     with pytest.raises(IndexCorruptError, match="damaged"):
         FaissStore.load(tmp_path, store.embeddings)
+
+
+def test_a_large_store_is_saved_as_an_inverted_file_that_finds_the_same_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    monkeypatch.setattr("bot.store.APPROXIMATE_FROM", 200)
+    monkeypatch.setattr("bot.store.PROBES", 4)  # of 56 lists: a real approximation
+    texts = [f"record number {n}" for n in range(800)]
+    store = FaissStore(DeterministicFakeEmbedding(size=32))
+    store.add_texts(texts, ids=[str(n) for n in range(800)])
+    store.save(tmp_path)
+    saved = faiss.read_index(str(tmp_path / "paragraphs.faiss"))
+    assert isinstance(saved, faiss.IndexIVFFlat) and saved.nprobe == 4
+    loaded = FaissStore.load(tmp_path, store.embeddings)
+    for n in (0, 317, 799):  # a record's own vector lies in the list probed first
+        (doc, score), *_ = loaded.similarity_search_with_score(texts[n], k=3)
+        assert doc.id == str(n) and score == pytest.approx(1.0, abs=1e-5)
+    assert len(loaded.similarity_search("record number 5", k=8)) == 8
+    loaded.add_texts(["one more"], ids=["new"])  # a change copies the rows out of the lists
+    assert [d.id for d in loaded.similarity_search("record number 12", k=1)] == ["12"]
+    assert loaded.similarity_search("one more", k=1)[0].id == "new"
+
+
+def test_a_small_store_stays_exact(tmp_path: Path, store: FaissStore) -> None:
+    import faiss
+
+    store.save(tmp_path)
+    assert isinstance(faiss.read_index(str(tmp_path / "paragraphs.faiss")), faiss.IndexFlatIP)
