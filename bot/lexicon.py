@@ -62,6 +62,9 @@ def _csr(
     return offsets, table[:, 1].astype(np.int32), table[:, 2].astype(np.int32)
 
 
+MAX_REMEMBERED_TERMS = 65_536
+
+
 class Lexicon:
     """Lookups over the arrays of `build_lexicon`, for `sentences` sentences."""
 
@@ -72,9 +75,18 @@ class Lexicon:
         self._vocabulary = arrays["vocab_bytes"]
         self._vocab_offsets = arrays["vocab_offsets"]
         self.unknown_idf = math.log((sentences + 1) / 0.5)
+        # a question looks each of its terms up some 10 times (candidates, coverage, BM25)
+        self._term_ids: dict[str, int | None] = {}
 
     def term_id(self, term: str) -> int | None:
-        """The term's row, by binary search over the sorted vocabulary."""
+        """The term's row, by binary search over the sorted vocabulary (remembered)."""
+        if term not in self._term_ids:
+            if len(self._term_ids) >= MAX_REMEMBERED_TERMS:  # terms come from questions
+                self._term_ids.clear()
+            self._term_ids[term] = self._search(term)
+        return self._term_ids[term]
+
+    def _search(self, term: str) -> int | None:
         wanted = term.encode("utf-8")
         low, high = 0, self.vocabulary_size
         while low < high:
