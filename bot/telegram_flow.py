@@ -27,6 +27,7 @@ from bot.types import Turn
 
 ADMIT, REFUSE, DROP = "admit", "refuse", "drop"
 _SWEEP_AT = 10_000  # senders remembered before the quiet ones are forgotten
+MAX_CONVERSATIONS = 10_000  # chats whose history is kept; then the quietest are forgotten
 # python-telegram-bot takes its slot before it hands us an update, so its bound would count
 # updates still waiting for their chat; it is set out of reach, and ours taken after the turn
 _PTB_BOUND = 2**31 - 1
@@ -106,7 +107,19 @@ class Conversations:
         return [turn for _, turn in turns]
 
     def add(self, chat_id: int, turn: Turn) -> None:
-        self._turns[chat_id].append((self._clock(), turn))
+        now = self._clock()
+        if chat_id not in self._turns and len(self._turns) >= MAX_CONVERSATIONS:
+            self._forget_quiet(now)
+        self._turns[chat_id].append((now, turn))
+
+    def _forget_quiet(self, now: float) -> None:
+        """Every chat past the quiet spell, then the quietest until half the bound is free:
+        a bot in many chats must not keep every chat it ever saw, and the sweep is rare."""
+        for chat in [c for c, t in self._turns.items() if not t or now - t[-1][0] > self._ttl]:
+            del self._turns[chat]
+        by_last_turn = sorted(self._turns, key=lambda chat: self._turns[chat][-1][0])
+        for chat in by_last_turn[: max(0, len(by_last_turn) - MAX_CONVERSATIONS // 2)]:
+            del self._turns[chat]
 
     def reset(self, chat_id: int) -> None:
         self._turns.pop(chat_id, None)

@@ -454,6 +454,21 @@ def test_conversations_are_bounded_and_expire() -> None:
     assert conversations.history(1) == []
 
 
+def test_conversations_forget_the_quietest_chats_past_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.telegram_flow.MAX_CONVERSATIONS", 4)
+    now = [0.0]
+    conversations = Conversations(max_turns=2, ttl_seconds=100, clock=lambda: now[0])
+    turn = Turn("q", Answer("q", "a", False))
+    for chat in range(1, 8):
+        now[0] = chat
+        conversations.add(chat, turn)
+        conversations.add(1, turn)  # chat 1 keeps talking
+    assert len(conversations._turns) <= 4
+    assert conversations.history(1) and conversations.history(7) and not conversations.history(2)
+
+
 def test_the_quota_is_a_sliding_window() -> None:
     now = [0.0]
     quota = QuestionQuota(2, 60, clock=lambda: now[0])
