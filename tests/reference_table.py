@@ -56,6 +56,9 @@ class ReferenceTable:
         document = self.document_of_list[position]
         return sum(self.paragraph_count[:document]) + self.sentences[position].paragraph - 1
 
+    def paragraph_rows(self, positions: Sequence[int]) -> dict[int, int]:
+        return {p: self.paragraph_row(p) for p in positions}
+
     def paragraph_rows_of(self, document: int) -> tuple[int, int]:
         first = sum(self.paragraph_count[:document])
         return first, first + self.paragraph_count[document]
