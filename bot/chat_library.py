@@ -34,6 +34,7 @@ from bot.types import Document, Paragraph
 log = logging.getLogger(__name__)
 CACHED_CHATS = 32  # chats whose answerer is kept built in memory
 TOUCH_EVERY = 60.0  # seconds between two notes that a document was used
+MAX_TOUCHED = 10_000  # documents whose last note is remembered; older notes are due anyway
 _SENTENCE_ID = re.compile(r"([0-9a-f]{1,64}):p(\d{1,6})s(\d{1,6})")
 
 
@@ -218,6 +219,8 @@ class ChatLibrary:
         if due:
             self.state.touch(due)
             self._touched.update(dict.fromkeys(due, now))
+        if len(self._touched) > MAX_TOUCHED:  # every document ever used would stay here
+            self._touched = {k: t for k, t in self._touched.items() if now - t < TOUCH_EVERY}
 
 
 def _indexed_paragraph(

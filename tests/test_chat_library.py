@@ -209,3 +209,17 @@ def test_more_context_finds_a_paragraph_of_an_archive_from_its_tables(
     assert found[1].text.startswith("The ferry to Wexmoor carried 310")
     assert chats.paragraph(3, f"{sha}:p9s1", default) is None
     assert chats.paragraph(3, "0000000f:p1s1", default) is None
+
+
+def test_only_recent_notes_of_use_are_remembered(
+    settings: Settings, tmp_path: Path, encoder: CountingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.chat_state import Article
+
+    monkeypatch.setattr("bot.chat_library.MAX_TOUCHED", 3)
+    now = [1000.0]
+    chats = ChatLibrary(replace(settings, state_dir=tmp_path), encoder, clock=lambda: now[0])
+    for n in range(5):
+        now[0] += 61  # each note is older than TOUCH_EVERY when the next comes
+        chats._touch([Article(f"{n:064x}", "s", "t", 1, now[0])])
+    assert len(chats._touched) <= 3 and f"{4:064x}" in chats._touched
