@@ -67,13 +67,13 @@ def test_a_large_store_is_saved_as_an_inverted_file_that_finds_the_same_records(
     import faiss
 
     monkeypatch.setattr("bot.store.APPROXIMATE_FROM", 200)
-    monkeypatch.setattr("bot.store.PROBES", 4)  # of 56 lists: a real approximation
+    monkeypatch.setattr("bot.store.PROBED", 0.035)  # 4 of 113 lists: a real approximation
     texts = [f"record number {n}" for n in range(800)]
     store = FaissStore(DeterministicFakeEmbedding(size=32))
     store.add_texts(texts, ids=[str(n) for n in range(800)])
     store.save(tmp_path)
     saved = faiss.read_index(str(tmp_path / "paragraphs.faiss"))
-    assert isinstance(saved, faiss.IndexIVFFlat) and saved.nprobe == 4
+    assert isinstance(saved, faiss.IndexIVFFlat) and saved.nprobe == 4 and saved.nlist == 113
     loaded = FaissStore.load(tmp_path, store.embeddings)
     for n in (0, 317, 799):  # a record's own vector lies in the list probed first
         (doc, score), *_ = loaded.similarity_search_with_score(texts[n], k=3)
