@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bot.embeddings import BATCH_SIZE, SentenceTransformerEncoder
-from bot.late_chunking import PADDING, batches, encode_paragraphs, token_vectors
+from bot.embeddings import SentenceTransformerEncoder
+from bot.late_chunking import batches, encode_paragraphs, token_vectors
 
 
 @pytest.fixture(scope="module")
@@ -11,21 +11,24 @@ def model() -> object:
 
 
 def test_batches_take_every_text_once_longest_first() -> None:
-    lengths = [5, 40, 12, 40, 7] * 20
-    found = list(batches(lengths))
+    lengths = [5, 40, 12, 40, 7, 256] * 20
+    found = batches(lengths, 1024)
     flat = [i for batch in found for i in batch]
     assert sorted(flat) == list(range(len(lengths)))
     assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
-    assert all(1 <= len(batch) <= BATCH_SIZE for batch in found)
+    assert all(len(b) * max(lengths[i] for i in b) <= 1024 for b in found)
 
 
 def test_one_long_text_does_not_pad_the_short_ones_to_its_length() -> None:
-    lengths = [256, *([20] * 40)]
-    found = list(batches(lengths))
-    assert found[0] == [0]
-    for batch in found:
-        padded = len(batch) * max(lengths[i] for i in batch)
-        assert padded <= PADDING * sum(lengths[i] for i in batch) or len(batch) == 1
+    assert batches([256, *([20] * 40)], 8192)[0] == [0]
+
+
+def test_short_texts_share_a_call_rather_than_pad_much() -> None:
+    """A call costs CALL_COST tokens: 40 short texts are one batch, and a text longer than
+    the capacity goes alone."""
+    assert batches([20] * 40, 8192) == [list(range(40))]
+    assert batches([300, 10], 256) == [[0], [1]]
+    assert batches([], 8192) == []
 
 
 def test_a_texts_vectors_do_not_depend_on_its_batch(model: object) -> None:
