@@ -14,12 +14,15 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import ModelError
+
+if TYPE_CHECKING:
+    from bot.late_chunking import ParagraphEncoding
 
 log = logging.getLogger(__name__)
 
@@ -71,18 +74,6 @@ def normalise(vectors: np.ndarray) -> Vectors:
     return normalised
 
 
-@dataclass(frozen=True)
-class ParagraphEncoding:
-    """A paragraph's vector, the vectors of its sentences (pooled from the same pass), and
-    each sentence's token vectors and ids, one after another (`token_counts` per sentence)."""
-
-    paragraph: np.ndarray
-    sentences: Vectors
-    tokens: Vectors
-    token_ids: np.ndarray
-    token_counts: tuple[int, ...]
-
-
 class SentenceTransformerEncoder:
     """The reference encoder. Loads lazily and offline."""
 
@@ -111,122 +102,18 @@ class SentenceTransformerEncoder:
     def encode_paragraphs(
         self, paragraphs: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
     ) -> list[ParagraphEncoding]:
-        """One transformer pass per paragraph; sentence vectors are mean-pooled token spans.
+        """One transformer pass per paragraph, pooled into its sentences (bot.late_chunking).
+        The paragraph vector equals `encode(paragraph)`."""
+        from bot.late_chunking import encode_paragraphs
 
-        The paragraph vector equals `encode(paragraph)`. A sentence's tokens are read in the
-        context of its paragraph ("late chunking"), so "He said..." still knows who he is.
-        Sentences cut off by the model's length limit are encoded on their own.
-        """
-        texts = list(paragraphs)
-        token_arrays = self._token_vectors(texts)
-        encodings = self._fast_tokenizer().encode_batch(texts)
-        read = []
-        for text, sentence_spans, token_array, encoding in zip(
-            texts, spans, token_arrays, encodings, strict=True
-        ):
-            count = len(token_array)
-            bounds = np.asarray(encoding.offsets[:count], dtype=np.int64).reshape(-1, 2)
-            ids = np.asarray(encoding.ids[:count], dtype=np.int32)
-            read.append((text, sentence_spans, token_array, bounds, ids))
-        alone = self._cut_off_sentences(read)
-        return [self._pool(*paragraph, alone) for paragraph in read]
-
-    def _cut_off_sentences(self, read: list[Any]) -> dict[str, TokenEncoding]:
-        """The sentences the model's length limit cut off, each read on its own: batched
-        together, since one transformer call each cost long paragraphs a fifth of a build."""
-        cut: list[str] = []
-        for text, spans, _vectors, bounds, _ids in read:
-            starts, ends = bounds[:, 0], bounds[:, 1]
-            for start, end in spans:
-                if not _within(starts, ends, start, end):
-                    cut.append(text[start:end])
-        cut = list(dict.fromkeys(cut))
-        if not cut:
-            return {}
-        hidden = self._token_vectors(cut)
-        encodings = self._fast_tokenizer().encode_batch(cut)
-        return {
-            text: token_encoding(h, e) for text, h, e in zip(cut, hidden, encodings, strict=True)
-        }
+        return encode_paragraphs(self.model, paragraphs, spans)
 
     def encode_tokens(self, text: str) -> TokenEncoding:
-        (hidden,) = self._token_vectors([text])
-        encoding = self._fast_tokenizer().encode(text)
+        from bot.late_chunking import fast_tokenizer, token_vectors
+
+        encoding = fast_tokenizer(self.model).encode(text)
+        (hidden,) = token_vectors(self.model, [text], [encoding])
         return token_encoding(hidden, encoding)
-
-    def _token_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        """Each text's token vectors. For a plain mean-pooling model the transformer runs here
-        directly, batched by length as sentence-transformers does but without its per-item
-        output handling, which costs a build several percent; other models go through encode."""
-        if not _is_plain_mean_pooling(self.model):
-            tokens = self.model.encode(
-                texts, batch_size=BATCH_SIZE, output_value="token_embeddings"
-            )
-            return [np.asarray(t.cpu().numpy(), dtype=np.float32) for t in tokens]
-        import torch
-
-        transformer, tokenizer = self.model[0].auto_model, self.model.tokenizer
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        arrays: list[np.ndarray] = [np.zeros(0)] * len(texts)
-        with torch.inference_mode():
-            for first in range(0, len(order), BATCH_SIZE):
-                batch = order[first : first + BATCH_SIZE]
-                features = tokenizer(
-                    [texts[i] for i in batch],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.model.max_seq_length,
-                    return_tensors="pt",
-                )
-                hidden = transformer(**features).last_hidden_state.numpy()
-                lengths = features["attention_mask"].sum(dim=1).tolist()
-                for row, index in enumerate(batch):
-                    arrays[index] = np.asarray(hidden[row, : lengths[row]], dtype=np.float32)
-        return arrays
-
-    def _fast_tokenizer(self) -> Any:
-        """The model's own Rust tokenizer, truncated as the model is: offsets without a wrapper."""
-        tokenizer = self.model.tokenizer.backend_tokenizer
-        tokenizer.enable_truncation(self.model.max_seq_length)
-        tokenizer.no_padding()
-        return tokenizer
-
-    def _pool(
-        self,
-        text: str,
-        spans: Sequence[tuple[int, int]],
-        token_vectors: np.ndarray,
-        bounds: np.ndarray,
-        ids: np.ndarray,
-        alone: dict[str, TokenEncoding],
-    ) -> ParagraphEncoding:
-        paragraph = normalise(token_vectors.mean(axis=0, keepdims=True))[0]
-        starts, ends = bounds[:, 0], bounds[:, 1]
-        pooled, tokens, token_ids = [], [], []
-        for start, end in spans:
-            if _within(starts, ends, start, end):
-                rows = (ends > starts) & (starts < end) & (ends > start)
-                pooled.append(token_vectors[rows].mean(axis=0))
-                tokens.append(token_vectors[rows])
-                token_ids.append(ids[rows])
-            else:  # cut off by the model's length limit: read on its own
-                own = alone[text[start:end]]
-                pooled.append(own.vector)
-                tokens.append(own.tokens)
-                token_ids.append(own.ids)
-        return ParagraphEncoding(
-            paragraph,
-            normalise(np.stack(pooled)),
-            normalise(np.concatenate(tokens)),
-            np.concatenate(token_ids).astype(np.int32),
-            tuple(len(t) for t in tokens),
-        )
-
-
-def _within(starts: np.ndarray, ends: np.ndarray, start: int, end: int) -> bool:
-    """Whether the tokens read of a paragraph cover the span [start, end) to its end."""
-    rows = (ends > starts) & (starts < end) & (ends > start)
-    return bool(rows.any() and ends[rows].max() >= end - 1)
 
 
 def token_encoding(hidden: np.ndarray, encoding: Any, pooling: str = "mean") -> TokenEncoding:
@@ -346,19 +233,6 @@ class OnnxEncoder:
         }
         (hidden,) = self._session.run(None, {name: feeds[name] for name in self._inputs})
         return hidden, feeds["attention_mask"][:, :, None].astype(np.float32)
-
-
-def _is_plain_mean_pooling(model: Any) -> bool:
-    """Transformer, mean Pooling and optionally Normalize: the structure late chunking assumes."""
-    names = [type(module).__name__ for module in model]
-    try:
-        return (
-            names[:2] == ["Transformer", "Pooling"]
-            and set(names[2:]) <= {"Normalize"}
-            and pooling_mode(model) == "mean"
-        )
-    except ValueError:
-        return False
 
 
 def pooling_mode(model: Any) -> str:

@@ -43,7 +43,6 @@ from bot.embeddings import (
     Encoder,
     EncoderEmbeddings,
     LazyOnnxEncoder,
-    ParagraphEncoding,
     SentenceTransformerEncoder,
 )
 from bot.errors import ArticleError, IndexCorruptError, IndexStoreError
@@ -70,6 +69,7 @@ from bot.index_load import (
     previous_vectors,
     stale_reason,
 )
+from bot.late_chunking import ParagraphEncoding
 from bot.onnx_export import cache_query_encoder, encoder_directory
 from bot.paragraph_store import check_store, discard, drop_replaced, save_paragraphs
 from bot.progress import Progress
@@ -221,7 +221,7 @@ def embed_documents(
     encoder: SentenceTransformerEncoder, documents: Sequence[Document]
 ) -> list[Vectors]:
     """The documents' vectors from one pass over all their paragraphs: the encoder sorts
-    them by length into batches, as a raw encode does. One pass per document padded each
+    them by token count into batches (bot.late_chunking). One pass per document padded each
     short document's batch to its longest paragraph, which cost a build a third of its time."""
     paragraphs = [(d, p) for d in documents for p in d.paragraphs]
     encodings = encoder.encode_paragraphs(
