@@ -12,7 +12,6 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,27 +19,15 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import ModelError
+from bot.pooling import BATCH_SIZE, TokenEncoding, Vectors, normalise, token_encoding
 
 if TYPE_CHECKING:
     from bot.late_chunking import ParagraphEncoding
 
 log = logging.getLogger(__name__)
 
-Vectors = np.ndarray  # float32, shape (n, dimension), rows L2-normalised
 DEFAULT_MODEL_NAMES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 ENCODER_DIR = "query_encoder"
-BATCH_SIZE = 32
-
-
-@dataclass(frozen=True)
-class TokenEncoding:
-    """A text's pooled vector and its token vectors (special tokens left out), all unit length:
-    what token-level matching (MaxSim) needs of a question."""
-
-    vector: np.ndarray
-    tokens: Vectors
-    ids: np.ndarray  # the model's token ids, int32
-    spans: np.ndarray  # (n, 2) character offsets of each token in the text
 
 
 class Encoder(Protocol):
@@ -65,13 +52,6 @@ def resolve_model(name: str) -> str:
             ) from None
         return str(get_model_path())
     return name
-
-
-def normalise(vectors: np.ndarray) -> Vectors:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    normalised: Vectors = vectors / np.maximum(norms, 1e-12)
-    return normalised
 
 
 class SentenceTransformerEncoder:
@@ -114,20 +94,6 @@ class SentenceTransformerEncoder:
         encoding = fast_tokenizer(self.model).encode(text)
         (hidden,) = token_vectors(self.model, [text], [encoding])
         return token_encoding(hidden, encoding)
-
-
-def token_encoding(hidden: np.ndarray, encoding: Any, pooling: str = "mean") -> TokenEncoding:
-    """The pooled vector (over every token, as sentence-transformers pools), and the unit
-    token vectors of the text's own tokens, without [CLS] and [SEP]."""
-    count = len(hidden)
-    own = np.asarray(encoding.special_tokens_mask[:count], dtype=bool) == 0
-    if not own.any():
-        own[:] = True
-    pooled = hidden[:1] if pooling == "cls" else hidden.mean(axis=0, keepdims=True)
-    vector = normalise(pooled)[0]
-    spans = np.asarray(encoding.offsets[:count], dtype=np.int64).reshape(-1, 2)[own]
-    ids = np.asarray(encoding.ids[:count], dtype=np.int32)[own]
-    return TokenEncoding(vector, normalise(hidden[own]), ids, spans)
 
 
 def embedding_dimension(model: Any) -> int:
@@ -233,16 +199,6 @@ class OnnxEncoder:
         }
         (hidden,) = self._session.run(None, {name: feeds[name] for name in self._inputs})
         return hidden, feeds["attention_mask"][:, :, None].astype(np.float32)
-
-
-def pooling_mode(model: Any) -> str:
-    pooling = model[1]
-    mode = getattr(pooling, "pooling_mode", None) or (
-        "cls" if getattr(pooling, "pooling_mode_cls_token", False) else "mean"
-    )
-    if mode not in ("mean", "cls"):
-        raise ValueError(f"pooling {mode!r} is not exported")
-    return str(mode)
 
 
 class EncoderEmbeddings(Embeddings):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.embeddings import TokenEncoding
+from bot.pooling import TokenEncoding
 from bot.spans import candidate_spans, nearness
 from bot.table import SentenceTable
 from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.embeddings import BATCH_SIZE, TokenEncoding, Vectors, normalise, token_encoding
-from bot.embeddings import pooling_mode as _pooling_mode
+from bot.pooling import BATCH_SIZE, TokenEncoding, Vectors, normalise, token_encoding
+from bot.pooling import pooling_mode as _pooling_mode
 
 # a transformer call costs about as much as this many tokens more: its threads meet at every
 # step, which on a busy machine costs a 60-token text eight times its own work

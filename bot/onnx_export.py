@@ -26,10 +26,10 @@ from bot.embeddings import (
     OnnxEncoder,
     SentenceTransformerEncoder,
     embedding_dimension,
-    pooling_mode,
     resolve_model,
 )
 from bot.index_files import fsync_file, write_durably
+from bot.pooling import pooling_mode
 
 log = logging.getLogger(__name__)
 ENCODERS = "encoders"

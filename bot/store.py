@@ -21,8 +21,8 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from bot.embeddings import normalise
 from bot.errors import IndexCorruptError
+from bot.pooling import normalise
 from bot.vector_store_base import VectorsFirstStore
 
 Record = tuple[str, str, dict[str, Any]]  # id, text, metadata
