@@ -55,7 +55,8 @@ class FaissStore(VectorsFirstStore):
         return int(self._frozen.ntotal) if self._frozen is not None else len(self._records)
 
     def vectors(self) -> np.ndarray:
-        """The loaded store's vectors, one row per record (a view of the memory map)."""
+        """The loaded store's vectors, one row per record: a view of the memory map when flat,
+        a copy out of the lists when an IVF."""
         import faiss
 
         if self._frozen is None:
