@@ -6,8 +6,10 @@ when a block is rendered, so splitting happens on raw text and can never cut `&a
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.layout import NOT_AN_ANSWER, Layout, Quote, layout
@@ -17,6 +19,7 @@ TELEGRAM_LIMIT = 4096
 OPEN_AT_SENTENCE = "🔗 Open the page at this sentence"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 _TAG = re.compile(r"(<[^<>]*>)")
+_BLANKS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -96,63 +99,65 @@ def utf16_length(text: str) -> int:
 
 
 def _fit(blocks: list[Block], limit: int) -> list[Block]:
-    """Blocks too long for one message are split at sentence, then word, boundaries."""
+    """Blocks too long for one message are split at sentence, then word, then character
+    boundaries; the answering phrase stays bold in whichever pieces it falls."""
     fitted: list[Block] = []
     for block in blocks:
         if utf16_length(block.render()) <= limit:
             fitted.append(block)
             continue
-        fitted += [Block(p, block.tag, href=block.href) for p in _split_text(block, limit)]
+        fitted += [_piece(block, start, end) for start, end in _cuts(block, limit)]
     return fitted
 
 
-def _split_text(block: Block, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for unit in _units(block.text):
-        candidate = f"{current} {unit}".strip() if current else unit
-        if current and utf16_length(Block(candidate, block.tag).render()) > limit:
-            pieces.append(current)
-            candidate = unit
-        current = candidate
-    if current:
-        pieces.append(current)
-    return [p for piece in pieces for p in _hard_split(piece, block.tag, limit)]
+def _piece(block: Block, start: int, end: int) -> Block:
+    """`block.text[start:end]` with its share of the bold span."""
+    bold = None
+    if block.bold is not None:
+        first, last = max(block.bold[0], start), min(block.bold[1], end)
+        bold = (first - start, last - start) if first < last else None
+    return Block(block.text[start:end], block.tag, bold, block.href)
 
 
-def _units(text: str) -> list[str]:
-    """Sentences and lines; `_hard_split` deals with any that is still too long."""
-    return [u for u in _SENTENCE_END.split(text) if u]
+def _cuts(block: Block, limit: int) -> list[tuple[int, int]]:
+    """Spans of `block.text` that each fit: as many whole sentences as fit, else as many
+    words, else as many characters; the blanks between pieces are dropped."""
+    text = block.text
+    sentence_ends = [m.start() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    word_ends = [m.start() for m in _BLANKS.finditer(text)] + [len(text)]
+    cuts: list[tuple[int, int]] = []
+    start = _after_blanks(text, 0)
+    while start < len(text):
+
+        def fits(end: int, start: int = start) -> bool:
+            return utf16_length(_piece(block, start, end).render()) <= limit
+
+        end = _farthest(sentence_ends, start, fits) or _farthest(word_ends, start, fits)
+        if end is None:
+            end = _farthest(list(range(start + 1, len(text) + 1)), start, fits) or start + 1
+        cuts.append((start, end))
+        start = _after_blanks(text, end)
+    return cuts
 
 
-def _hard_split(text: str, tag: str, limit: int) -> list[str]:
-    """Last resort for a single sentence over the limit: cut between words, then characters."""
-    if utf16_length(Block(text, tag).render()) <= limit:
-        return [text]
-    pieces, current = [], ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if utf16_length(Block(candidate, tag).render()) > limit:
-            if current:
-                pieces.append(current)
-            while utf16_length(Block(word, tag).render()) > limit:
-                cut = _longest_prefix(word, tag, limit)
-                pieces.append(word[:cut])
-                word = word[cut:]
-            candidate = word
-        current = candidate
-    return [*pieces, current] if current else pieces
-
-
-def _longest_prefix(word: str, tag: str, limit: int) -> int:
-    low, high = 1, len(word)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if utf16_length(Block(word[:middle], tag).render()) <= limit:
-            low = middle
+def _farthest(ends: list[int], start: int, fits: Callable[[int], bool]) -> int | None:
+    """The largest of the sorted `ends` past `start` that fits (fitting shrinks as the end
+    grows, so a binary search), or None."""
+    low, high = bisect.bisect_right(ends, start), len(ends) - 1
+    found = None
+    while low <= high:
+        middle = (low + high) // 2
+        if fits(ends[middle]):
+            found, low = ends[middle], middle + 1
         else:
             high = middle - 1
-    return low
+    return found
+
+
+def _after_blanks(text: str, at: int) -> int:
+    while at < len(text) and text[at].isspace():
+        at += 1
+    return at
 
 
 def format_answer(

@@ -86,6 +86,25 @@ def test_a_single_huge_sentence_is_cut_between_words_inside_its_tag() -> None:
     )
 
 
+def test_the_answering_phrase_stays_bold_when_its_sentence_is_split() -> None:
+    text = "word " * 300 + "on 5 May 2015 " + "word " * 300 + "end."
+    start = text.index("5 May 2015")
+    block = Block(text, "blockquote", (start, start + len("5 May 2015")))
+    messages = render_messages([block], limit=1000)
+    assert len(messages) > 2
+    assert sum(m.count("<b>5 May 2015</b>") for m in messages) == 1
+    assert all(utf16_length(m) <= 1000 and balanced(m) for m in messages)
+
+
+def test_a_bold_phrase_cut_by_a_split_is_bold_on_both_sides() -> None:
+    text = "x" * 50 + " " + "y" * 2000
+    block = Block(text, "blockquote", (45, 1500))
+    messages = render_messages([block], limit=1000)
+    assert all(utf16_length(m) <= 1000 and balanced(m) for m in messages)
+    bold = "".join(re.findall(r"<b>([^<]*)</b>", "".join(messages)))
+    assert bold.replace(" ", "") == text[45:1500].replace(" ", "")
+
+
 def test_length_counts_utf16_units() -> None:
     assert utf16_length("😀") == 2 and utf16_length("é") == 1
 
