@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.memo import BoundedMemo
 from bot.text import content_terms, term_set
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -76,15 +77,11 @@ class Lexicon:
         self._vocab_offsets = arrays["vocab_offsets"]
         self.unknown_idf = math.log((sentences + 1) / 0.5)
         # a question looks each of its terms up some 10 times (candidates, coverage, BM25)
-        self._term_ids: dict[str, int | None] = {}
+        self._term_ids = BoundedMemo(self._search, MAX_REMEMBERED_TERMS)  # terms from questions
 
     def term_id(self, term: str) -> int | None:
         """The term's row, by binary search over the sorted vocabulary (remembered)."""
-        if term not in self._term_ids:
-            if len(self._term_ids) >= MAX_REMEMBERED_TERMS:  # terms come from questions
-                self._term_ids.clear()
-            self._term_ids[term] = self._search(term)
-        return self._term_ids[term]
+        return self._term_ids(term)
 
     def _search(self, term: str) -> int | None:
         wanted = term.encode("utf-8")

@@ -14,6 +14,7 @@ from typing import Any, overload
 import numpy as np
 
 from bot.lexicon import Lexicon
+from bot.memo import BoundedMemo
 from bot.speakers import Speakers
 from bot.tables import ROLES, Tables
 from bot.types import Sentence
@@ -35,7 +36,9 @@ class SentenceTable:
         self.lexicon = Lexicon(arrays, self.structure.sentence_count)
         self.speakers = Speakers(arrays, arrays["text"])
         self.token_idf = arrays["token_idf"]
-        self._people: dict[str, bool] = {}
+        self._people = BoundedMemo(
+            self.speakers.quotes, MAX_REMEMBERED_NAMES
+        )  # names from questions
 
     @property
     def text(self) -> str:
@@ -76,11 +79,7 @@ class SentenceTable:
 
     def is_person(self, name: str) -> bool:
         """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
-        if name not in self._people:
-            if len(self._people) > MAX_REMEMBERED_NAMES:  # names come from questions: bounded
-                self._people.clear()
-            self._people[name] = self.speakers.quotes(name)
-        return self._people[name]
+        return self._people(name)
 
     def idf(self, term: str) -> float | None:
         return self.lexicon.idf(term)
@@ -165,7 +164,7 @@ class Sentences(Sequence[Sentence]):
         self.structure = structure
         # a question reads each candidate several times (features, spans, context); the
         # sentences of recent questions are kept, a bounded few of an archive's millions
-        self._made: dict[int, Sentence] = {}
+        self._made = BoundedMemo(structure.sentence, MAX_REMEMBERED_SENTENCES)
 
     def __len__(self) -> int:
         return self.structure.sentence_count
@@ -180,12 +179,7 @@ class Sentences(Sequence[Sentence]):
         if isinstance(position, slice):
             return [self[i] for i in range(*position.indices(len(self)))]
         index = range(len(self))[position]
-        made = self._made.get(index)
-        if made is None:
-            if len(self._made) >= MAX_REMEMBERED_SENTENCES:
-                self._made.clear()
-            made = self._made[index] = self.structure.sentence(index)
-        return made
+        return self._made(index)
 
     def __iter__(self) -> Iterator[Sentence]:
         return (self[i] for i in range(len(self)))

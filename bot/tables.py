@@ -16,6 +16,7 @@ import numpy as np
 
 from bot.article import fold_lines
 from bot.lexicon import build_lexicon
+from bot.memo import BoundedMemo
 from bot.speakers import build_speakers, byte_offsets
 from bot.text import SPEECH_VERBS
 from bot.types import Document, Paragraph, Sentence
@@ -194,7 +195,7 @@ class StoredDocuments(Sequence[Document]):
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
-        self._made: dict[int, Document] = {}
+        self._made = BoundedMemo(tables.document, 8)  # whole documents are large
 
     def __len__(self) -> int:
         return len(self.tables.meta)
@@ -203,11 +204,7 @@ class StoredDocuments(Sequence[Document]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         index = range(len(self))[index]
-        if index not in self._made:
-            if len(self._made) > 8:
-                self._made.clear()
-            self._made[index] = self.tables.document(index)
-        return self._made[index]
+        return self._made(index)
 
     def __iter__(self) -> Iterator[Document]:
         return (self[i] for i in range(len(self)))

@@ -38,11 +38,11 @@ def test_a_pronoun_sentence_leans_on_the_one_before(answerer: Answerer) -> None:
 def test_sentences_are_made_once_and_only_a_bounded_few_are_kept(
     answerer: Answerer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("bot.table.MAX_REMEMBERED_SENTENCES", 4)
     table = SentenceTable(answerer.index)
     first = table.sentences[3]
     assert table.sentences[3] is first  # made once, read by every feature of a question
     assert table.sentences[-1] == table.sentences[len(table.sentences) - 1]
-    monkeypatch.setattr("bot.table.MAX_REMEMBERED_SENTENCES", 4)
     made = [table.sentences[i] for i in range(len(table.sentences))]
     assert len(table.sentences._made) <= 4
     assert made[3] == first
