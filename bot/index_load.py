@@ -36,7 +36,7 @@ from bot.paragraph_store import open_paragraphs
 from bot.readers import load_document
 from bot.settings import Settings
 from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables
-from bot.token_codes import VECTOR_DTYPE, token_rows, vector_arrays
+from bot.token_codes import VECTOR_DTYPE, similarity_to, vector_arrays
 from bot.types import Document
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class ArticleIndex:
     def token_similarity(self, rows: np.ndarray, query_tokens: np.ndarray) -> np.ndarray:
         """Dot products of the given token rows (decoded from the map, bot.token_codes) with
         each of a question's token vectors: (rows, question tokens)."""
-        similarity: np.ndarray = token_rows(self.tables.arrays, rows) @ query_tokens.T
+        similarity = similarity_to(self.tables.arrays["token_codes"][rows], query_tokens)
         # the largest read of a question, done: unmap what it and the others before it
         # touched (bot.arrays.release), so RSS does not grow with the archive
         release(self.tables.arrays["token_codes"])

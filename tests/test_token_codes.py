@@ -15,7 +15,7 @@ from bot.retrieval import make_query
 from bot.settings import Settings
 from bot.table import SentenceTable
 from bot.tables import Tables
-from bot.token_codes import decode_tokens, encode_tokens, token_rows
+from bot.token_codes import decode_tokens, encode_tokens, similarity_to, token_rows
 
 
 def unit_vectors(count: int, dimension: int = 384, seed: int = 2) -> np.ndarray:
@@ -43,6 +43,17 @@ def test_no_tokens_and_a_zero_vector_are_stored_without_error() -> None:
     assert encode_tokens(np.zeros((0, 8), np.float32)).shape == (0, 8)
     zero = encode_tokens(np.zeros((1, 8), np.float32))
     assert not zero.any() and not decode_tokens(zero).any()
+
+
+def test_similarity_to_codes_is_the_dot_product_of_their_decoded_vectors() -> None:
+    rng = np.random.default_rng(3)
+    codes = encode_tokens(rng.standard_normal((300, 384)).astype(np.float32))
+    codes[7] = 0  # a zero vector matches nothing
+    queries = rng.standard_normal((9, 384)).astype(np.float32)
+    similarity = similarity_to(codes, queries)
+    assert similarity.shape == (300, 9) and similarity.dtype == np.float32
+    np.testing.assert_allclose(similarity, decode_tokens(codes) @ queries.T, rtol=1e-5, atol=1e-5)
+    assert not similarity[7].any()
 
 
 def test_a_saved_index_reads_tokens_as_the_index_in_memory_did(
