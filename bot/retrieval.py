@@ -37,6 +37,13 @@ from bot.types import Answer, Citation, Turn
 CLOSEST_SHOWN = 2
 # kinds whose answers our patterns find reliably ("when?" is also "in injury time")
 _TYPED_KINDS = frozenset({"number", "age", "measure", "money", "person", "place"})
+_DOCUMENT_NOUNS = "article|story|report|piece|document|text|page|post"
+_DATED = "published|updated|written|posted|revised|dated|released|issued"
+# "When was the manifesto revised?" of a text titled "The Debian Linux Manifesto"
+_DATED_BY_NAME = re.compile(
+    rf"\bwhen (?:was|is) (?:the|this) ([a-z][\w-]*) (?:last |first )?(?:{_DATED})\b", re.I
+)
+_TITLE_WORDS = re.compile(r"[\w-]+")
 _META = {
     # a title or an author the text itself mentions ("What title did he hold?", "the author
     # points to ...") is asked through the ordinary path: only the document's own count
@@ -46,7 +53,7 @@ _META = {
         re.I,
     ),
     "date": re.compile(
-        r"\bwhen (?:was|is) (?:it|this|the (?:article|story|report|piece))\b.*\b(?:published|updated|written|posted)\b|\b(?:publication|article'?s?) date\b|\bdate of (?:the|this) (?:article|story|report)\b",
+        rf"\bwhen (?:was|is) (?:it|this|the (?:{_DOCUMENT_NOUNS}))\b.*\b(?:{_DATED})\b|\b(?:publication|article'?s?) date\b|\bdate of (?:the|this) (?:article|story|report)\b",
         re.I,
     ),
     "credit": re.compile(
@@ -114,6 +121,7 @@ def make_query(
     """The question made standalone (by `resolved`, else the core's rules) and analysed."""
     resolved = resolved or resolve_followup(question, history, table.is_person)
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
+    meta = meta or _dated_by_name(table, resolved, document)
     terms = tuple(content_terms(resolved))
     kind = question_type(resolved)
     exclude = _excluded(table, question, history) | _offers_nothing_new(
@@ -121,6 +129,18 @@ def make_query(
     )
     continuation = _continuation(table, question, history)
     return Query(question, resolved, kind, terms, meta, document, exclude, continuation)
+
+
+def _dated_by_name(table: SentenceTable, question: str, document: int | None) -> str:
+    """'date' when the question asks when the document itself was written, naming it by a
+    word of its title; else ''."""
+    match = _DATED_BY_NAME.search(question)
+    if match is None:
+        return ""
+    word = match.group(1).lower()
+    documents = range(len(table.documents)) if document is None else (document,)
+    titled = any(word in _TITLE_WORDS.findall(table.documents[d].title.lower()) for d in documents)
+    return "date" if titled else ""
 
 
 def _excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> frozenset[int]:

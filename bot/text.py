@@ -48,6 +48,7 @@ _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _DATE = re.compile(
     rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTHS})|{_WEEKDAYS}|1\d{{3}}s?|20\d\ds?|"
     r"(?:early|mid|late)[- ](?:1\d|20)\d0s|\d{1,2}(?:st|nd|rd|th) century|"
+    r"\d{1,2}/\d{1,2}/(?:\d\d)?\d\d|(?:1\d|20)\d\d-[01]\d-[0-3]\d|"
     r"yesterday|today|tomorrow|tonight|\d{1,2}[:.]\d\d\s*(?:am|pm|a\.m\.|p\.m\.)?|"
     r"last (?:week|month|year)|next (?:week|month|year)|this (?:week|month|year))\b",
     re.I,

@@ -8,7 +8,10 @@ import pytest
 from bot.article import fold_lines
 from bot.core import Answerer
 from bot.evaluate import evaluate, load_items
+from bot.index import build_index
+from bot.readers import document_from, raw_from_bytes
 from bot.retrieval import make_query
+from bot.settings import Settings
 from bot.table import SentenceTable
 from bot.types import Turn
 from tests.conftest import SHARED_EVAL
@@ -87,6 +90,10 @@ def test_questions_about_the_article_itself(answerer: Answerer) -> None:
         ("What did the author of the letter say about Assad?", ""),
         ("Which programs does the author point to?", ""),
         ("Which sci-fi author started the movement?", ""),
+        ("When was the story last updated?", "date"),
+        ("When was this page revised?", "date"),
+        ("When was the treaty revised?", ""),  # not a word of the article's title
+        ("When was Assad revised?", ""),
     ],
 )
 def test_only_questions_about_the_document_itself_take_the_meta_route(
@@ -160,3 +167,25 @@ def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
     eager = Answerer(index, local.with_overrides(min_confidence=0.0))
     assert "7 to 2" in eager.answer("How did the council vote?").text
     assert "Ortiz" in eager.answer("Who is the mayor?").text
+
+
+MANIFESTO = """The Harbour Manifesto
+
+Written by  Ann Quay
+     Revised 01/06/94
+
+The harbour will be run by its users. Ferries will leave every hour.
+"""
+
+
+def test_a_document_named_by_its_title_word_gives_its_dateline(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = settings.with_overrides(index_dir=tmp_path / "manifesto")
+    document = document_from(raw_from_bytes(MANIFESTO.encode(), "manifesto.txt"))
+    answerer = Answerer(build_index(own, [document]), own)
+    answer = answerer.answer("When was the manifesto revised?")
+    assert answer.answered and "01/06/94" in answer.citations[0].text
+    table = SentenceTable(answerer.index)
+    assert make_query(table, "When was the manifesto revised?", []).meta == "date"
+    assert make_query(table, "When was the ferry revised?", []).meta == ""

@@ -58,3 +58,17 @@ def test_age_and_date_answers() -> None:
     assert offers_answer(
         question_type("When did he speak?"), "He spoke on September 30, 2015.", "When did he speak?"
     )
+
+
+@pytest.mark.parametrize(
+    "sentence", ["Revised 01/06/94", "It was signed on 1/6/1994.", "Updated 2015-10-01 by staff."]
+)
+def test_numeric_dates_answer_when(sentence: str) -> None:
+    question = "When was it revised?"
+    assert offers_answer(question_type(question), sentence, question)
+
+
+@pytest.mark.parametrize("sentence", ["Version 1/2 of the plan.", "Pages 12-15 were missing."])
+def test_fractions_and_ranges_are_not_dates(sentence: str) -> None:
+    question = "When was it revised?"
+    assert not offers_answer(question_type(question), sentence, question)
