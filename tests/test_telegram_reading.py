@@ -149,6 +149,22 @@ async def test_two_chats_hold_different_articles_and_a_group_uses_read(
     assert len(fake_api.sent(group)) == 3  # the bare link in the group was not read
 
 
+async def test_the_same_file_from_two_chats_is_embedded_once_and_answers_both(
+    reader: Any, fake_api: FakeBotApi
+) -> None:
+    library = reader.bot_data["frontend"].library
+    fake_api.push_document(61, "notes.md", NOTES)
+    await fake_api.wait_sent(2, 61, timeout=60)
+    fake_api.push_document(62, "kiln.md", NOTES)  # another name, the same bytes
+    _, done = await fake_api.wait_sent(2, 62, timeout=60)
+    assert "Read <b>Pottery notes</b>" in done["text"]
+    assert library.embedded == 1
+    for chat in (61, 62):
+        fake_api.push_message(chat, "How hot did the kiln get?")
+        *_, answer = await fake_api.wait_sent(3, chat)
+        assert "900 degrees" in answer["text"]
+
+
 async def test_the_quota_the_per_chat_cap_and_a_read_that_waits_on_nothing(
     fake_api: FakeBotApi, answerer: Answerer, settings: Settings, tmp_path: Path, page_server: Any
 ) -> None:
