@@ -6,7 +6,9 @@
   something else: the name (or ordinal, or phrase of the same shape) it stands for is swapped.
 - A follow-up with nothing to stand on ("Why?", "When?", "Which floor?") or leaning on a thing
   ("When does it launch?") carries the previous question along, after its own words.
-- "What did he say next?" and "Who else ...?" ask past the previous answer (see `moves_on`).
+- "What did he say next?" and "Who else ...?" ask past the previous answer (see `moves_on`);
+  a bare "Why?", "When?" or "Where?" is first asked of the previous answer's own sentence
+  (see `bare_ask`), which often holds the reason, date or place.
 """
 
 from __future__ import annotations
@@ -26,12 +28,23 @@ _ORDINAL = re.compile(
 _NEXT = re.compile(r"\b(?:next|then|afterwards?|after that|later|else|other)\b", re.I)
 # "What did he say next?", "What happened then?": the text that follows the answer.
 _CONTINUES = re.compile(
-    r"\b(?:say|said|add|added|tell|told|happen|happened|write|wrote)\b.*"
+    r"\b(?:say|said|add|added|tell|told|happen|happened|write|wrote|do|did|go|went)\b.*"
     r"\b(?:next|then|after that|afterwards)\b",
     re.I,
 )
 # "Why?" after an answer asks for what the answer did not say: the reason lies elsewhere.
 _BARE_WHY = re.compile(r"^\s*(?:and\s+|but\s+)?(?:why|how come)(?:\s+(?:so|not))?\s*\??\s*$", re.I)
+# "Why?", "When?", "Where?" alone, after an answer: first of all, about that answer's sentence.
+_BARE_ASK = re.compile(
+    r"^\s*(?:and\s+|but\s+|so\s+)?(why|how come|when|where)(?:\s+(?:so|not|exactly))?\s*\??\s*$",
+    re.I,
+)
+# a sentence that gives a reason: "failed because of a typhoon", "to encourage it to ..."
+_REASON = re.compile(
+    r"\b(?:because|due to|owing to|as a result of|in order to|so as to|so that|thanks to|"
+    r"caused by|for fear|the reason|since (?!\d)|in protest)\b",
+    re.I,
+)
 # "And which one to heat?", "So when?": a question that opens by joining on leans on the last.
 _JOINED_ON = re.compile(r"^\s*(?:and|but|so|then)\b", re.I)
 # "Which floor?", "What year?": a wh-word and one noun name no subject of their own.
@@ -62,6 +75,19 @@ def moves_on(question: str) -> bool:
     """Whether the follow-up asks past the previous answer ("next", "else", "afterwards", a
     bare "why?")."""
     return _NEXT.search(question) is not None or _BARE_WHY.match(question) is not None
+
+
+def bare_ask(question: str) -> str:
+    """What a bare "Why?", "When?" or "Where?" asks for ('reason', 'date', 'place'), or ''."""
+    match = _BARE_ASK.match(question)
+    if match is None:
+        return ""
+    word = match.group(1).lower()
+    return {"when": "date", "where": "place"}.get(word, "reason")
+
+
+def gives_reason(text: str) -> bool:
+    return _REASON.search(text) is not None
 
 
 def continues(question: str) -> bool:

@@ -26,7 +26,14 @@ from bot.features import (
     confidence_features,
     rank_features,
 )
-from bot.followup import continues, moves_on, resolve_followup, swapped_subject
+from bot.followup import (
+    bare_ask,
+    continues,
+    gives_reason,
+    moves_on,
+    resolve_followup,
+    swapped_subject,
+)
 from bot.prompts import render
 from bot.selector import Selector, load_selector
 from bot.spans import answer_span, candidate_spans
@@ -159,8 +166,14 @@ def _excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> f
 def _continuation(
     table: SentenceTable, question: str, history: Sequence[Turn]
 ) -> tuple[int, float] | None:
-    """The sentence right after the last answered citation, in the same document."""
-    if not history or not continues(question) or not history[-1].answer.answered:
+    """Where a follow-up is answered from the last answer itself: "What did he say next?"
+    by the sentence right after its last citation, in the same document; a bare "Why?",
+    "When?" or "Where?" by its own sentence, when that gives a reason, a date or a place."""
+    if not history or not history[-1].answer.answered:
+        return None
+    if bare_ask(question):
+        return _asked_of_last(table, bare_ask(question), history[-1].answer)
+    if not continues(question):
         return None
     last = history[-1].answer.citations[-1]
     position = table.position_of(last.sentence_id)
@@ -169,6 +182,20 @@ def _continuation(
     if table.document_of(position + 1) != table.document_of(position):
         return None
     return position + 1, history[-1].answer.confidence
+
+
+def _asked_of_last(table: SentenceTable, wanted: str, last: Answer) -> tuple[int, float] | None:
+    """The last answer's cited sentence that holds what a bare question wants, if one does."""
+    kind = question_type("When?" if wanted == "date" else "Where?")
+    for citation in reversed(last.citations):
+        position = table.position_of(citation.sentence_id)
+        if wanted == "reason":
+            holds = gives_reason(citation.text)
+        else:
+            holds = bool(candidate_spans(kind, citation.text, "", table.is_person, firm=True))
+        if position is not None and holds:
+            return position, last.confidence
+    return None
 
 
 def _offers_nothing_new(

@@ -1,4 +1,11 @@
-from bot.followup import continues, moves_on, resolve_followup, swapped_subject
+from bot.followup import (
+    bare_ask,
+    continues,
+    gives_reason,
+    moves_on,
+    resolve_followup,
+    swapped_subject,
+)
 from bot.types import Answer, Citation, Turn
 
 PEOPLE = {"Ashton Carter", "Carter", "Kerry", "John Kerry", "Lavrov", "Khoja"}
@@ -161,6 +168,25 @@ def test_swapped_subject_names_what_what_about_asks_about() -> None:
     assert swapped_subject("What did Facebook offer?") == ""
 
 
-def test_say_next_continues_but_do_afterwards_does_not() -> None:
+def test_say_or_do_next_continues_but_other_questions_do_not() -> None:
     assert continues("What did he say next?") and continues("What happened then?")
-    assert not continues("What did he do afterwards?") and not continues("Who else spoke?")
+    assert continues("What did he do next?") and continues("Where did she go after that?")
+    assert not continues("What did he do in 1990?") and not continues("Who else spoke?")
+
+
+def test_a_bare_why_when_or_where_says_what_it_wants() -> None:
+    assert [bare_ask(q) for q in ("Why?", "and why not?", "How come?", "When?", "So where?")] == [
+        "reason",
+        "reason",
+        "reason",
+        "date",
+        "place",
+    ]
+    assert bare_ask("Why did Russia strike?") == "" and bare_ask("When did it open?") == ""
+
+
+def test_a_reason_is_told_from_a_time() -> None:
+    assert gives_reason("The invasion failed because of a typhoon.")
+    assert gives_reason("They were hit hard since they cared for the sick.")
+    assert gives_reason("It was cut off to encourage change, in order to end the war.")
+    assert not gives_reason("It has grown since 1990.") and not gives_reason("It failed.")

@@ -189,3 +189,30 @@ def test_a_document_named_by_its_title_word_gives_its_dateline(
     table = SentenceTable(answerer.index)
     assert make_query(table, "When was the manifesto revised?", []).meta == "date"
     assert make_query(table, "When was the ferry revised?", []).meta == ""
+
+
+KILN = """The Kiln Report
+
+The first firing failed because the kiln door cracked in the frost. The potters rebuilt the
+door in March 2019 at the Leeds workshop. The second firing of the new kiln succeeded.
+"""
+
+
+def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = settings.with_overrides(index_dir=tmp_path / "kiln", min_confidence=0.0)
+    document = document_from(raw_from_bytes(KILN.encode(), "kiln.txt"))
+    answerer = Answerer(build_index(own, [document]), own)
+
+    def follow(first: str, then: str) -> tuple[str, str]:
+        answer = answerer.answer(first)
+        again = answerer.answer(then, [Turn(first, answer)])
+        return answer.citations[-1].text, again.citations[-1].text
+
+    failed, why = follow("How did the first firing end?", "Why?")
+    assert "because" in failed and why == failed  # the reason is in the answer itself
+    rebuilt, when = follow("What did the potters rebuild?", "When?")
+    assert "March 2019" in rebuilt and when == rebuilt
+    rebuilt, why = follow("What did the potters rebuild?", "Why?")
+    assert why != rebuilt  # it gives no reason: look past it
