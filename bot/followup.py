@@ -16,7 +16,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.text import PRONOUNS, WH_WORDS, content_terms, looks_like_organisation, names
+from bot.text import (
+    PRONOUNS,
+    STOPWORDS,
+    WH_WORDS,
+    content_terms,
+    looks_like_organisation,
+    names,
+)
 from bot.types import Turn
 
 _ELLIPSIS = re.compile(r"^(?:and|what about|how about|and what about|what of)\s+(.+?)\s*\??$", re.I)
@@ -52,7 +59,13 @@ _WH_AND_NOUN = re.compile(r"^\s*(?:which|what|whose)\s+[a-z][\w\-]*\s*\??\s*$", 
 _SHORT_SUBJECT = 6  # words; a longer "and ..." is a question of its own
 # "Who replaced Park?": the next "he" is the one who did, named in the answer; but after
 # "Who is Nathan Law?" he is Nathan Law.
-_ASKS_WHO = re.compile(r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+[A-Z][^?]*\??\s*$)", re.I)
+# (the capital is matched case-sensitively: "Who was the US envoy?" asks who, like "Who
+# replaced Park?")
+_ASKS_WHO = re.compile(
+    r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?-i:[A-Z])[^?]*\??\s*$)", re.I
+)
+_NEXT_WORD = re.compile(r"\s+([A-Za-z][\w\-]*)")
+_WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
 
 def resolve_followup(
@@ -132,9 +145,18 @@ def _people(question: str, history: Sequence[Turn], is_person: Callable[[str], b
     antecedent = _antecedent(history, is_person)
     if not antecedent:
         return question
-    return _PERSON_PRONOUN.sub(
-        lambda m: antecedent + PRONOUNS[m.group(1).lower()], question, count=1
-    )
+    return _PERSON_PRONOUN.sub(lambda m: antecedent + _case(m), question, count=1)
+
+
+def _case(match: re.Match[str]) -> str:
+    """The ending a name takes for the pronoun: "his" is "'s"; "her" only before a noun
+    ("her husband"), not at the end or before a little word ("in love with her?")."""
+    pronoun = match.group(1).lower()
+    if pronoun == "her":
+        following = _NEXT_WORD.match(match.string, match.end())
+        if following is None or following.group(1).lower() in STOPWORDS:
+            return ""
+    return PRONOUNS[pronoun]
 
 
 def _names_person(question: str, is_person: Callable[[str], bool]) -> bool:
@@ -146,8 +168,11 @@ def _antecedent(history: Sequence[Turn], is_person: Callable[[str], bool]) -> st
     its answer."""
     for turn in reversed(history):
         asked = turn.answer.resolved_question or turn.question
-        in_question = _person_like(names(asked), is_person)
-        if in_question and not _ASKS_WHO.match(asked):
+        asks_who = _ASKS_WHO.match(asked) is not None
+        # "Who was Sawa?": one word will do, the question itself says Sawa is someone
+        about_someone = not asks_who and _WHO.match(asked) is not None
+        in_question = _person_like(names(asked), is_person, single=about_someone)
+        if in_question and not asks_who:
             return in_question
         for citation in turn.answer.citations:
             in_answer = _person_like([n for n in names(citation.text) if n not in asked], is_person)

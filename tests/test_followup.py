@@ -190,3 +190,34 @@ def test_a_reason_is_told_from_a_time() -> None:
     assert gives_reason("They were hit hard since they cared for the sick.")
     assert gives_reason("It was cut off to encourage change, in order to end the war.")
     assert not gives_reason("It has grown since 1990.") and not gives_reason("It failed.")
+
+
+def test_who_was_the_title_asks_who_so_he_is_the_one_the_answer_names() -> None:
+    history = [
+        turn(
+            "Who was the US Secretary of State during the crisis?",
+            "By January 1974, US Secretary of State Henry Kissinger had negotiated a withdrawal.",
+        )
+    ]
+    got = resolve_followup("What had he negotiated?", history, is_person)
+    assert "Henry Kissinger" in got
+
+
+def test_after_who_was_one_name_she_is_that_name() -> None:
+    history = [
+        turn(
+            "Who was Sawa according to legend?",
+            "According to legend, Sawa was a mermaid living in the Vistula River.",
+        )
+    ]
+    assert resolve_followup("Who fell in love with her?", history, is_person) == (
+        "Who fell in love with Sawa?"
+    )
+
+
+def test_her_is_possessive_only_before_a_noun() -> None:
+    history = [turn("What did Kerry say?")]
+    assert resolve_followup("What was her name?", history, is_person) == "What was Kerry's name?"
+    assert resolve_followup("Who met her in Paris?", history, is_person) == (
+        "Who met Kerry in Paris?"
+    )
