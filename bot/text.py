@@ -30,9 +30,11 @@ _ORGANISATION = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*(?:['’][A-Za-z]+)?")
 # letters of any alphabet after the capital, so "Solimões" is one name
+# an initial ("William E. Simon", "J. K. Rowling") joins the run when a capital follows
 CAPITALISED_RUN = re.compile(
-    r"\b[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*(?:['’]s)?"
-    r"(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*)*"
+    r"\b(?:(?<![.\w])[A-Z]\.\s+(?=[A-Z]))*[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*(?:['’]s)?"
+    r"(?:\s+(?:(?:of|the|al|de|bin|von|van)\s+)*(?:(?<![.\w])[A-Z]\.\s+(?=[A-Z]))*"
+    r"[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:-[^\W_]+)*)*"
 )
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"

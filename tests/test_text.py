@@ -1,6 +1,6 @@
 import pytest
 
-from bot.text import content_terms, offers_answer, question_type, stem, term_set
+from bot.text import content_terms, names, offers_answer, question_type, stem, term_set
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,11 @@ def test_numeric_dates_answer_when(sentence: str) -> None:
 def test_fractions_and_ranges_are_not_dates(sentence: str) -> None:
     question = "When was it revised?"
     assert not offers_answer(question_type(question), sentence, question)
+
+
+def test_a_middle_initial_stays_in_the_name_but_an_abbreviation_does_not_join() -> None:
+    assert names("Nixon named William E. Simon as administrator.") == ["Nixon", "William E. Simon"]
+    assert names("J. K. Rowling wrote it.") == ["J. K. Rowling"]
+    assert "Simon" not in names("The U.S. Army met George W. Bush.")
+    assert "George W. Bush" in names("The U.S. Army met George W. Bush.")
+    assert not any(n.startswith("S.") for n in names("The U.S. Army and U.S. President Obama."))
