@@ -144,7 +144,7 @@ def cold_rows(env: dict[str, str], runs: int) -> list[Row]:
             "cold `ask` wall (s)",
             f"{our_wall:.2f}",
             f"{their_wall:.2f}",
-            f"≤ 0.3× ({our_wall / their_wall:.2f}×)",
+            f"≤ 0.25× ({our_wall / their_wall:.2f}×)",
         ),
         ("cold `ask` peak RSS (MiB)", f"{our_rss:.0f}", f"{their_rss:.0f}", ""),
     ]
@@ -180,7 +180,7 @@ def warm_rows(answerer: Any, textbook: Any, rounds: int) -> list[Row]:
             "warm answer p50 (ms)",
             f"{percentile(ours, 0.5):.1f}",
             f"{percentile(theirs, 0.5):.1f}",
-            "≤ 20",
+            "≤ 15",
         ),
         (
             "warm answer p95 (ms)",
