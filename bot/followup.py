@@ -64,6 +64,14 @@ _SHORT_SUBJECT = 6  # words; a longer "and ..." is a question of its own
 _ASKS_WHO = re.compile(
     r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?-i:[A-Z])[^?]*\??\s*$)", re.I
 )
+# "Fort William Henry", "Vistula River", "August": places, buildings and times are not a "he"
+_NOT_A_PERSON = re.compile(
+    r"\b(?:Fort|River|Lake|Mount|Mountains?|Island|Islands|Sea|Ocean|Bay|Gulf|Strait|"
+    r"Peninsula|Valley|Desert|Street|Avenue|Square|Park|Bridge|Castle|Palace|Cathedral|"
+    r"Church|Station|Airport|Port|Province|County|City|Kingdom|Empire|Republic|Dynasty)\b|"
+    r"^(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
+)
 _NEXT_WORD = re.compile(r"\s+([A-Za-z][\w\-]*)")
 _WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
@@ -193,7 +201,9 @@ def _person_like(
     quoted = [n for n in candidates if is_person(n)]
     if quoted:
         return quoted[0]
-    people = [n for n in candidates if not looks_like_organisation(n)]
+    people = [
+        n for n in candidates if not looks_like_organisation(n) and not _NOT_A_PERSON.search(n)
+    ]
     full = [n for n in people if len(n.split()) >= 2]
     if full:
         return full[0]

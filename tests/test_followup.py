@@ -221,3 +221,10 @@ def test_her_is_possessive_only_before_a_noun() -> None:
     assert resolve_followup("Who met her in Paris?", history, is_person) == (
         "Who met Kerry in Paris?"
     )
+
+
+def test_a_place_or_a_month_is_never_he() -> None:
+    history = [turn("Who besieged Fort William Henry in August 1757?")]
+    got = resolve_followup("How many troops did he have?", history, is_person)
+    assert "Fort William Henry have" not in got and "August have" not in got
+    assert got.endswith("Who besieged Fort William Henry in August 1757?")  # carried along
