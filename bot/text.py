@@ -191,6 +191,10 @@ _HOW_MANY = re.compile(
 )
 
 
+# "What had the secretary negotiated?" asks for a thing: a verb, not an adjective, sits between
+_AUXILIARIES = r"(?:had|has|have|did|does|do|was|were|is|are|will|would|can|could|should|may|might)\b"
+
+
 def question_type(question: str) -> QuestionType:
     q = question.lower()
     if re.search(r"\bhow old\b|\bwhat age\b|\bage of\b", q):
@@ -213,7 +217,7 @@ def question_type(question: str) -> QuestionType:
     ):
         return QuestionType("date")
     if re.search(
-        rf"^\s*(?:who|whom|whose)\b|\bby whom\b|\b(?:which|what) (?:\w+ )?(?:{_PERSON_NOUNS})s?\b",
+        rf"^\s*(?:who|whom|whose)\b|\bby whom\b|\b(?:which|what) (?:(?!{_AUXILIARIES})\w+ )?(?:{_PERSON_NOUNS})s?\b",
         q,
     ):
         return QuestionType("person")

@@ -80,3 +80,9 @@ def test_a_middle_initial_stays_in_the_name_but_an_abbreviation_does_not_join() 
     assert "Simon" not in names("The U.S. Army met George W. Bush.")
     assert "George W. Bush" in names("The U.S. Army met George W. Bush.")
     assert not any(n.startswith("S.") for n in names("The U.S. Army and U.S. President Obama."))
+
+
+def test_a_what_question_about_what_someone_did_does_not_want_a_person() -> None:
+    assert question_type("What had Secretary of State Kissinger negotiated?").kind == "open"
+    assert question_type("Which former minister resigned?").kind == "person"
+    assert question_type("What official spoke first?").kind == "person"
