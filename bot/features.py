@@ -22,6 +22,7 @@ from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer
 
 TOP_PARAGRAPHS = 8
 LEXICAL_CANDIDATES = 10
+ANSWER_AFTER_QUESTION = 2  # sentences after a question line ("Yes. zlib doesn't handle dates.")
 _OTHER_ROLES = ("dateline", "credit", "caption", "standfirst")
 _WORD_AT = re.compile(r"\w+")
 
@@ -104,7 +105,20 @@ def candidate_positions(
         bm25 = table.bm25(question.terms, lexical)
         best = np.argsort(-bm25, kind="stable")[:LEXICAL_CANDIDATES]
         positions.update(lexical[i] for i in best if bm25[i] > 0)
-    return sorted(positions - exclude)
+    return sorted(_answers_not_questions(table, positions) - exclude)
+
+
+def _answers_not_questions(table: SentenceTable, positions: set[int]) -> set[int]:
+    """A sentence that asks ("1. Is zlib Y2K-compliant?") answers nothing: a FAQ's answer is
+    what follows it, so the next sentences stand in for it."""
+    asked = {p for p in positions if table.sentences[p].text.rstrip().endswith("?")}
+    following = {
+        n
+        for p in asked
+        for n in range(p + 1, min(p + 1 + ANSWER_AFTER_QUESTION, len(table.sentences)))
+        if table.document_of(n) == table.document_of(p)
+    }
+    return (positions - asked) | (following - asked)
 
 
 def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:

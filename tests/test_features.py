@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,10 @@ from bot.features import (
     content_tokens,
     rank_features,
 )
+from bot.index import build_index
+from bot.readers import document_from, raw_from_bytes
 from bot.retrieval import make_query
+from bot.settings import Settings
 from bot.table import SentenceTable
 
 
@@ -69,3 +74,28 @@ def test_only_the_words_that_carry_meaning_are_matched(table: SentenceTable) -> 
         if keep
     ]
     assert kept == ["head", "coalition"]
+
+
+FAQ = """Questions about the kiln
+
+ 1. Does the kiln need a chimney?
+
+    No. It vents through the wall fan.
+
+ 2. How hot does the kiln get?
+
+    It reaches 1,300 degrees on a long firing.
+"""
+
+
+def test_a_question_line_is_never_a_candidate_but_what_follows_it_is(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = settings.with_overrides(index_dir=tmp_path / "faq")
+    document = document_from(raw_from_bytes(FAQ.encode(), "faq.txt"))
+    faq = SentenceTable(build_index(own, [document]))
+    question = ask(faq, "Does the kiln need a chimney?")
+    candidates = candidate_positions(faq, question)
+    texts = [faq.sentences[p].text for p in candidates]
+    assert not any(t.rstrip().endswith("?") for t in texts)
+    assert any("It vents through the wall fan." in t for t in texts)
