@@ -289,6 +289,8 @@ def _paragraph_role(raw: str, number: int) -> str:
         return "title"
     if number == 2 and not ends_sentence:
         return "standfirst"
+    if _LIST_MARKER.match(raw.lstrip()):
+        return "body"  # a list item ("* Cosmin Truta (current maintainer)") is content
     if not ends_sentence and words <= 10:
         return "heading"
     if not ends_sentence:

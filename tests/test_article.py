@@ -149,3 +149,14 @@ def test_splitting_takes_linear_time(body: str) -> None:
     started = time.perf_counter()
     parse_article(body)
     assert time.perf_counter() - started < 5.0
+
+
+def test_a_list_item_is_body_not_a_heading() -> None:
+    document = parse_article(
+        "Credits\n\nThe library has had four maintainers.\n\n"
+        " * Cosmin Truta (current maintainer, since 2018)\n"
+        " * Glenn Randers-Pehrson (former maintainer, 1998-2018)\n\nThanks\n"
+    )
+    roles = {p.text.strip(" *"): p.role for p in document.paragraphs}
+    assert roles["Cosmin Truta (current maintainer, since 2018)"] == "body"
+    assert roles["Thanks"] == "heading"
