@@ -49,7 +49,7 @@ _BARE_ASK = re.compile(
 # a sentence that gives a reason: "failed because of a typhoon", "to encourage it to ..."
 _REASON = re.compile(
     r"\b(?:because|due to|owing to|as a result of|in order to|so as to|so that|thanks to|"
-    r"caused by|for fear|the reason|since (?!\d)|in protest)\b",
+    r"caused by|for fear|the reason|reasons? for (?:this|that)|since (?!\d)|in protest)\b",
     re.I,
 )
 # "And which one to heat?", "So when?": a question that opens by joining on leans on the last.

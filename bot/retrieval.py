@@ -38,12 +38,13 @@ from bot.prompts import render
 from bot.selector import Selector, load_selector
 from bot.spans import answer_span, candidate_spans
 from bot.table import SentenceTable
-from bot.text import QuestionType, content_terms, question_type
+from bot.text import QuestionType, content_terms, offers_answer, question_type
 from bot.types import Answer, Citation, Turn
 
 CLOSEST_SHOWN = 2
 # kinds whose answers our patterns find reliably ("when?" is also "in injury time")
 _TYPED_KINDS = frozenset({"number", "age", "measure", "money", "person", "place"})
+_ASKS_WHY = re.compile(r"^\s*(?:and\s+|but\s+|so\s+)?(?:why|how come)\b", re.I)
 _DOCUMENT_NOUNS = "article|story|report|piece|document|text|page|post"
 _DATED = "published|updated|written|posted|revised|dated|released|issued"
 # "When was the manifesto revised?" of a text titled "The Debian Linux Manifesto"
@@ -280,7 +281,8 @@ def compose_answer(table: SentenceTable, selection: Selection, min_confidence: f
             closest,
             confidence=selection.confidence,
         )
-    return _answer(table, query, _with_antecedent(table, query, ranked[0]), selection.confidence)
+    cited = _with_antecedent(table, query, ranked[0]) + _follow_on(table, query, ranked[0])
+    return _answer(table, query, cited, selection.confidence)
 
 
 def _with_antecedent(
@@ -292,6 +294,29 @@ def _with_antecedent(
     if query.kind.kind in ("person", "name") and table.leans_on_previous(position):
         return [(position - 1, score), best]
     return [best]
+
+
+def _follow_on(
+    table: SentenceTable, query: Query, best: tuple[int, float]
+) -> list[tuple[int, float]]:
+    """The next sentence of the paragraph, when it gives what the best one only leads up to:
+    the reason a "why?" asks for ("There is a simple reason for this: ..."), or the phrase
+    of the wanted kind in a sentence that leans on it ("It is available as an RFC ...")."""
+    position, score = best
+    after = position + 1
+    if after >= len(table.sentences) or not table.same_paragraph(position, after):
+        return []
+    text, following = table.sentences[position].text, table.sentences[after].text
+    if _ASKS_WHY.match(query.resolved):
+        completes = not gives_reason(text) and gives_reason(following)
+    else:
+        completes = (
+            query.kind.kind in _TYPED_KINDS
+            and table.leans_on_previous(after)
+            and not offers_answer(query.kind, text, query.resolved)
+            and offers_answer(query.kind, following, query.resolved)
+        )
+    return [(after, score)] if completes else []
 
 
 def _meta_positions(table: SentenceTable, query: Query) -> list[int]:

@@ -192,7 +192,9 @@ _HOW_MANY = re.compile(
 
 
 # "What had the secretary negotiated?" asks for a thing: a verb, not an adjective, sits between
-_AUXILIARIES = r"(?:had|has|have|did|does|do|was|were|is|are|will|would|can|could|should|may|might)\b"
+_AUXILIARIES = (
+    r"(?:had|has|have|did|does|do|was|were|is|are|will|would|can|could|should|may|might)\b"
+)
 
 
 def question_type(question: str) -> QuestionType:

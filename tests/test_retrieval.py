@@ -216,3 +216,24 @@ def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
     assert "March 2019" in rebuilt and when == rebuilt
     rebuilt, why = follow("What did the potters rebuild?", "Why?")
     assert why != rebuilt  # it gives no reason: look past it
+
+
+CLUB = """The Chess Club
+
+Members rarely play on Sundays. There is a simple reason for this: the hall is closed then.
+The club was founded by Ada Marsh in 1921.
+"""
+
+
+def test_a_why_answered_by_the_next_sentence_cites_it_too(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = settings.with_overrides(index_dir=tmp_path / "club", min_confidence=0.0)
+    document = document_from(raw_from_bytes(CLUB.encode(), "club.txt"))
+    answerer = Answerer(build_index(own, [document]), own)
+    answer = answerer.answer("Why do members rarely play on Sundays?")
+    texts = [c.text for c in answer.citations]
+    assert texts[0] == "Members rarely play on Sundays."
+    assert texts[1].startswith("There is a simple reason for this")
+    founded = answerer.answer("Who founded the club?")
+    assert len(founded.citations) == 1  # it names him itself: nothing follows on
