@@ -203,8 +203,11 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _heads_indented_body(line: str, next_line: str) -> bool:
     """'    1. Debian will remain 100% free' over a more indented body is a heading (only a
-    paragraph's first line can be one)."""
+    paragraph's first line can be one); a line whose next one goes on in lower case ("says
+    that deflate is / performing a conditional jump") is a wrapped sentence, not a heading."""
     if not next_line.strip() or _END_PUNCTUATION.search(line.rstrip()):
+        return False
+    if next_line.lstrip()[:1].islower():
         return False
     indent = len(line) - len(line.lstrip())
     body_indent = len(next_line) - len(next_line.lstrip())

@@ -160,3 +160,19 @@ def test_a_list_item_is_body_not_a_heading() -> None:
     roles = {p.text.strip(" *"): p.role for p in document.paragraphs}
     assert roles["Cosmin Truta (current maintainer, since 2018)"] == "body"
     assert roles["Thanks"] == "heading"
+
+
+def test_a_wrapped_list_item_stays_one_sentence_but_an_indented_body_has_a_heading() -> None:
+    faq = parse_article(
+        "The FAQ\n\n36. Valgrind says that deflate is\n    performing a conditional jump.\n"
+        "    Isn't that a bug?\n\n    No. That is intentional.\n"
+    )
+    texts = [s.text for s in faq.sentences]
+    assert "Valgrind says that deflate is performing a conditional jump." in texts[1]
+    contract = parse_article(
+        "The Contract\n\n    1. Debian will remain free\n       We provide the guidelines.\n"
+    )
+    assert [p.text.strip() for p in contract.paragraphs][1:] == [
+        "1. Debian will remain free",
+        "We provide the guidelines.",
+    ]
