@@ -54,6 +54,8 @@ _CREDIT = re.compile(
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
+# a bullet, unlike a number ("1. Debian will remain 100% free"), does not head a clause
+_BULLET = re.compile(r"^\s*[-*•+]\s+")
 
 
 def read_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
@@ -292,8 +294,8 @@ def _paragraph_role(raw: str, number: int) -> str:
         return "title"
     if number == 2 and not ends_sentence:
         return "standfirst"
-    if _LIST_MARKER.match(raw.lstrip()):
-        return "body"  # a list item ("* Cosmin Truta (current maintainer)") is content
+    if _BULLET.match(raw.lstrip()):
+        return "body"  # a bulleted item ("* Cosmin Truta (current maintainer)") is content
     if not ends_sentence and words <= 10:
         return "heading"
     if not ends_sentence:
