@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,6 +170,13 @@ def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
     assert "Ortiz" in eager.answer("Who is the mayor?").text
 
 
+def answerer_of(text: str, tmp_path: Path, settings: Settings, **changes: Any) -> Answerer:
+    """An answerer over a small text of the test's own, in its own index directory."""
+    own = settings.with_overrides(index_dir=tmp_path / "own", **changes)
+    document = document_from(raw_from_bytes(text.encode(), "own.txt"))
+    return Answerer(build_index(own, [document]), own)
+
+
 MANIFESTO = """The Harbour Manifesto
 
 Written by  Ann Quay
@@ -181,9 +189,7 @@ The harbour will be run by its users. Ferries will leave every hour.
 def test_a_document_named_by_its_title_word_gives_its_dateline(
     tmp_path: Path, settings: Settings
 ) -> None:
-    own = settings.with_overrides(index_dir=tmp_path / "manifesto")
-    document = document_from(raw_from_bytes(MANIFESTO.encode(), "manifesto.txt"))
-    answerer = Answerer(build_index(own, [document]), own)
+    answerer = answerer_of(MANIFESTO, tmp_path, settings)
     answer = answerer.answer("When was the manifesto revised?")
     assert answer.answered and "01/06/94" in answer.citations[0].text
     table = SentenceTable(answerer.index)
@@ -201,9 +207,7 @@ door in March 2019 at the Leeds workshop. The second firing of the new kiln succ
 def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
     tmp_path: Path, settings: Settings
 ) -> None:
-    own = settings.with_overrides(index_dir=tmp_path / "kiln", min_confidence=0.0)
-    document = document_from(raw_from_bytes(KILN.encode(), "kiln.txt"))
-    answerer = Answerer(build_index(own, [document]), own)
+    answerer = answerer_of(KILN, tmp_path, settings, min_confidence=0.0)
 
     def follow(first: str, then: str) -> tuple[str, str]:
         answer = answerer.answer(first)
@@ -228,9 +232,7 @@ The club was founded by Ada Marsh in 1921.
 def test_a_why_answered_by_the_next_sentence_cites_it_too(
     tmp_path: Path, settings: Settings
 ) -> None:
-    own = settings.with_overrides(index_dir=tmp_path / "club", min_confidence=0.0)
-    document = document_from(raw_from_bytes(CLUB.encode(), "club.txt"))
-    answerer = Answerer(build_index(own, [document]), own)
+    answerer = answerer_of(CLUB, tmp_path, settings, min_confidence=0.0)
     answer = answerer.answer("Why do members rarely play on Sundays?")
     texts = [c.text for c in answer.citations]
     assert texts[0] == "Members rarely play on Sundays."
