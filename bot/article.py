@@ -209,8 +209,8 @@ def _heads_indented_body(line: str, next_line: str) -> bool:
     that deflate is / performing a conditional jump") is a wrapped sentence, not a heading."""
     if not next_line.strip() or _END_PUNCTUATION.search(line.rstrip()):
         return False
-    if next_line.lstrip()[:1].islower():
-        return False
+    if next_line.lstrip()[:1].islower() or _BULLET.match(line):
+        return False  # a bullet's indented lines are the rest of its item
     indent = len(line) - len(line.lstrip())
     body_indent = len(next_line) - len(next_line.lstrip())
     return body_indent > indent and len(line.split()) <= 12 and not _LIST_MARKER.match(next_line)

@@ -176,3 +176,14 @@ def test_a_wrapped_list_item_stays_one_sentence_but_an_indented_body_has_a_headi
         "1. Debian will remain free",
         "We provide the guidelines.",
     ]
+
+
+def test_a_bullets_indented_line_is_the_rest_of_its_item() -> None:
+    document = parse_article(
+        "Authors\n\n * Guy Eric Schalnat (original author, 1995-1996)\n"
+        "   (formerly of Group 42, Inc.)\n * Cosmin Truta (current maintainer)\n"
+    )
+    texts = [s.text for s in document.sentences]
+    assert "Guy Eric Schalnat (original author, 1995-1996) (formerly of Group 42, Inc.)" in (
+        t.lstrip("* ") for t in texts
+    )
