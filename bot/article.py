@@ -54,6 +54,9 @@ _CREDIT = re.compile(
 _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
+# a gap of 3+ spaces between words, not after a sentence's end ("dates.  zlib" is prose)
+_COLUMN_GAP = re.compile(r"[^\s.!?:;,]\s{3,}\S")
+MIN_TABLE_ROWS = 3
 # a bullet, unlike a number ("1. Debian will remain 100% free"), does not head a clause
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
 
@@ -186,6 +189,9 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         (m.start() + block_start, m.end() + block_start)
         for m in re.finditer(r"[^\n]+", text[block_start:end])
     ]
+    if _is_table(text, lines):
+        yield from _table_rows(text, lines)
+        return
     current: tuple[int, int] | None = None
     for i, (line_start, line_end) in enumerate(lines):
         line = text[line_start:line_end]
@@ -201,6 +207,28 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
             current = None
     if current is not None:
         yield _trimmed(text, *current)
+
+
+def _is_table(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Rows set out in columns ("README        =>  This file"): most lines have a gap of
+    several spaces inside them that no sentence end explains. Each row is its own line."""
+    rows = [text[start:end].strip() for start, end in lines]
+    columned = sum(1 for row in rows if _COLUMN_GAP.search(row))
+    return len(rows) >= MIN_TABLE_ROWS and columned >= 0.6 * len(rows)
+
+
+def _table_rows(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """A row per line with columns; a line without (a wrapped cell) goes on the row above."""
+    row: tuple[int, int] | None = None
+    for start, end in lines:
+        if row is not None and not _COLUMN_GAP.search(text[start:end].strip()):
+            row = (row[0], end)
+            continue
+        if row is not None:
+            yield _trimmed(text, *row)
+        row = (start, end)
+    if row is not None:
+        yield _trimmed(text, *row)
 
 
 def _heads_indented_body(line: str, next_line: str) -> bool:

@@ -187,3 +187,21 @@ def test_a_bullets_indented_line_is_the_rest_of_its_item() -> None:
     assert "Guy Eric Schalnat (original author, 1995-1996) (formerly of Group 42, Inc.)" in (
         t.lstrip("* ") for t in texts
     )
+
+
+def test_a_table_is_read_a_row_at_a_time_with_its_wrapped_cells() -> None:
+    document = parse_article(
+        "Files\n\n"
+        "    AUTHORS       =>  List of contributing authors\n"
+        "    README        =>  This file\n"
+        "    gregbook/     =>  Source code for reading, from\n"
+        "                      the Definitive Guide, 1999\n"
+        "    png.5         =>  Manual page for the PNG format\n\n"
+        "Prose follows.  It has two spaces after its stops.  And no columns at all.\n"
+    )
+    texts = [s.text for s in document.sentences]
+    assert "AUTHORS       =>  List of contributing authors" in texts
+    assert any(
+        t.startswith("gregbook/") and t.endswith("the Definitive Guide, 1999") for t in texts
+    )
+    assert "Prose follows." in texts
