@@ -211,7 +211,7 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 def _is_table(text: str, lines: list[tuple[int, int]]) -> bool:
     """Rows set out in columns ("README        =>  This file"): most lines have a gap of
-    several spaces inside them that no sentence end explains. Each row is its own line."""
+    several spaces inside them that no sentence end explains (read by `_table_rows`)."""
     rows = [text[start:end].strip() for start, end in lines]
     columned = sum(1 for row in rows if _COLUMN_GAP.search(row))
     return len(rows) >= MIN_TABLE_ROWS and columned >= 0.6 * len(rows)

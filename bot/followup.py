@@ -39,8 +39,6 @@ _CONTINUES = re.compile(
     r"\b(?:next|then|after that|afterwards)\b",
     re.I,
 )
-# "Why?" after an answer asks for what the answer did not say: the reason lies elsewhere.
-_BARE_WHY = re.compile(r"^\s*(?:and\s+|but\s+)?(?:why|how come)(?:\s+(?:so|not))?\s*\??\s*$", re.I)
 # "Why?", "When?", "Where?" alone, after an answer: first of all, about that answer's sentence.
 _BARE_ASK = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(why|how come|when|where)(?:\s+(?:so|not|exactly))?\s*\??\s*$",
@@ -95,7 +93,8 @@ def resolve_followup(
 def moves_on(question: str) -> bool:
     """Whether the follow-up asks past the previous answer ("next", "else", "afterwards", a
     bare "why?")."""
-    return _NEXT.search(question) is not None or _BARE_WHY.match(question) is not None
+    # a bare "why?" whose answer's sentence gives no reason: the reason lies elsewhere
+    return _NEXT.search(question) is not None or bare_ask(question) == "reason"
 
 
 def bare_ask(question: str) -> str:

@@ -172,8 +172,8 @@ def _continuation(
     "When?" or "Where?" by its own sentence, when that gives a reason, a date or a place."""
     if not history or not history[-1].answer.answered:
         return None
-    if bare_ask(question):
-        return _asked_of_last(table, bare_ask(question), history[-1].answer)
+    if wanted := bare_ask(question):
+        return _asked_of_last(table, wanted, history[-1].answer)
     if not continues(question):
         return None
     last = history[-1].answer.citations[-1]
