@@ -195,7 +195,7 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     current: tuple[int, int] | None = None
     for i, (line_start, line_end) in enumerate(lines):
         line = text[line_start:line_end]
-        if current is not None and (_RULE.match(line) or _LIST_MARKER.match(line)):
+        if current is not None and (_RULE.match(line) or _opens_item(text, current, line)):
             yield _trimmed(text, *current)
             current = None
         if _RULE.match(line):
@@ -207,6 +207,18 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
             current = None
     if current is not None:
         yield _trimmed(text, *current)
+
+
+def _opens_item(text: str, current: tuple[int, int], line: str) -> bool:
+    """Whether a line starts a list item. '(7) to work with OpenSSH 8.4.' under a line cut
+    mid-sentence ('must support the current API version') is the rest of that sentence."""
+    marker = _LIST_MARKER.match(line)
+    if marker is None:
+        return False
+    before = text[current[0] : current[1]].rstrip()
+    numbered_before = _LIST_MARKER.match(before) and not _BULLET.match(before)
+    in_sentence = not _BULLET.match(line) and not numbered_before and before[-1:].isalnum()
+    return not (in_sentence and line[marker.end() :].lstrip()[:1].islower())
 
 
 def _is_table(text: str, lines: list[tuple[int, int]]) -> bool:

@@ -25,6 +25,7 @@ LEXICAL_CANDIDATES = 10
 ANSWER_AFTER_QUESTION = 2  # sentences after a question line ("Yes. zlib doesn't handle dates.")
 _OTHER_ROLES = ("dateline", "credit", "caption", "standfirst")
 _WORD_AT = re.compile(r"\w+")
+_ENTRY_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.?")  # "4.3." opening a FAQ entry
 
 RANK_FEATURES = (
     "maxsim",
@@ -110,15 +111,44 @@ def candidate_positions(
 
 def _answers_not_questions(table: SentenceTable, positions: set[int]) -> set[int]:
     """A sentence that asks ("1. Is zlib Y2K-compliant?") answers nothing: a FAQ's answer is
-    what follows it, so the next sentences stand in for it."""
-    asked = {p for p in positions if table.sentences[p].text.rstrip().endswith("?")}
-    following = {
-        n
-        for p in asked
-        for n in range(p + 1, min(p + 1 + ANSWER_AFTER_QUESTION, len(table.sentences)))
-        if table.document_of(n) == table.document_of(p)
-    }
-    return (positions - asked) | (following - asked)
+    what follows it, so the next sentences stand in for it. So does what leads up to the
+    question in a numbered entry ("4.3. The stack traces seem wrong. What's happening?")."""
+    asked = {p for p in positions if _is_question_part(table, p)}
+    return (positions - asked) | {n for p in asked for n in _answer_after(table, p)}
+
+
+def _answer_after(table: SentenceTable, position: int) -> list[int]:
+    """The first sentences after a question (and the rest of it) in the same document."""
+    found: list[int] = []
+    document = table.document_of(position)
+    for n in range(position + 1, len(table.sentences)):
+        if len(found) == ANSWER_AFTER_QUESTION or table.document_of(n) != document:
+            break
+        if not _is_question_part(table, n):
+            found.append(n)
+    return found
+
+
+def _is_question_part(table: SentenceTable, position: int) -> bool:
+    return _asks(table, position) or _leads_into_question(table, position)
+
+
+def _asks(table: SentenceTable, position: int) -> bool:
+    return table.sentences[position].text.rstrip().endswith("?")
+
+
+def _leads_into_question(table: SentenceTable, position: int) -> bool:
+    """Whether the sentence opens a numbered FAQ entry ("4.3." on its own, then a statement)
+    whose paragraph ends in the question it sets up."""
+    sentence = table.sentences[position]
+    rows = table.paragraph_positions(table.document_of(position), sentence.paragraph)
+    label = table.sentences[rows[0]].text.strip()
+    return (
+        len(rows) > 2
+        and position != rows[-1]
+        and _ENTRY_NUMBER.fullmatch(label) is not None
+        and _asks(table, rows[-1])
+    )
 
 
 def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:

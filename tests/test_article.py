@@ -178,6 +178,19 @@ def test_a_wrapped_list_item_stays_one_sentence_but_an_indented_body_has_a_headi
     ]
 
 
+def test_a_bracketed_number_inside_a_wrapped_sentence_does_not_open_an_item() -> None:
+    document = parse_article(
+        "News\n\n   * Third-party libraries must support the current API version\n"
+        "     (7) to work with OpenSSH 8.4.\n\nSteps:\n(1) remove the key\n(2) add it again\n"
+    )
+    texts = [s.text.lstrip("* ") for s in document.sentences]
+    assert (
+        "Third-party libraries must support the current API version (7) to work with OpenSSH 8.4."
+        in texts
+    )
+    assert texts[-2:] == ["remove the key", "add it again"]  # items of a numbered list
+
+
 def test_a_bullets_indented_line_is_the_rest_of_its_item() -> None:
     document = parse_article(
         "Authors\n\n * Guy Eric Schalnat (original author, 1995-1996)\n"

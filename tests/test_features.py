@@ -99,3 +99,27 @@ def test_a_question_line_is_never_a_candidate_but_what_follows_it_is(
     texts = [faq.sentences[p].text for p in candidates]
     assert not any(t.rstrip().endswith("?") for t in texts)
     assert any("It vents through the wall fan." in t for t in texts)
+
+
+NUMBERED_FAQ = """Questions about the kiln
+
+4.3. The kiln's thermometer seems to read low. What's happening?
+
+The probe sits behind the door, where the air is cooler.
+
+4.4. The glaze crazes on every firing. Can I stop it?
+
+Cool the kiln more slowly.
+"""
+
+
+def test_what_leads_up_to_a_numbered_entrys_question_is_not_a_candidate(
+    tmp_path: Path, settings: Settings
+) -> None:
+    own = settings.with_overrides(index_dir=tmp_path / "numbered")
+    document = document_from(raw_from_bytes(NUMBERED_FAQ.encode(), "faq.txt"))
+    faq = SentenceTable(build_index(own, [document]))
+    question = ask(faq, "Why does the kiln thermometer read low?")
+    texts = [faq.sentences[p].text for p in candidate_positions(faq, question)]
+    assert not any("seems to read low" in t or "crazes" in t for t in texts)
+    assert "The probe sits behind the door, where the air is cooler." in texts
