@@ -1,13 +1,19 @@
-"""An index whose paragraph vectors live in Milvus (Milvus Lite here): built, asked, added
-to, its old collections dropped, a lost collection read around, and one-line errors for a
-Milvus that is not there or another store than the index was built with."""
+"""An index whose paragraph vectors live in Milvus (Milvus Lite, in process and as a gRPC
+server on 127.0.0.1): built, asked, added to, shared by processes, its old collections
+dropped, a lost collection read around, and one-line errors for a Milvus that is not there
+or another store than the index was built with."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import socket
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -166,3 +172,68 @@ def test_the_cli_says_in_one_line_that_milvus_cannot_be_reached(
     assert malformed.stderr == (
         "error: --store milvus://HOST:PORT needs a host and a port, not 'milvus://nowhere'.\n"
     )
+
+
+@contextmanager
+def running_milvus(data: Path) -> Iterator[str]:
+    """A real Milvus gRPC server on 127.0.0.1 (Milvus Lite's `server`, in its own process),
+    as a deployment's replicas would reach it; yields its store spec, stops it after."""
+    port = closed_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "milvus_lite",
+            "server",
+            "--data-dir",
+            str(data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _accepts(port):
+            assert server.poll() is None and time.monotonic() < deadline, "no Milvus server"
+            time.sleep(0.2)
+        yield f"milvus://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_processes_share_one_archive_on_a_milvus_server(
+    run_cli: Callable[..., CliResult], index_dir: Path, tmp_path: Path
+) -> None:
+    """One process indexes into a Milvus server, then two bot processes answer from it at
+    once, each over its own connection; with the server gone, asking is one line."""
+    own = tmp_path / "index"
+    shutil.copytree(index_dir, own)
+    extra = tmp_path / "harbour.md"
+    extra.write_text(EXTRA, "utf-8")
+    with running_milvus(tmp_path / "milvus") as store:
+        env = {"ARTICLEBOT_INDEX_DIR": str(own), "ARTICLEBOT_STORE": store}
+        added = run_cli("index", "--add", str(extra), env=env)
+        assert added.returncode == 0, added.stderr
+        manifest = read_manifest(own)
+        assert manifest is not None and manifest["store"]["spec"] == store
+        questions = [QUESTION, "When did the lighthouse keeper retire?"]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            asked = list(pool.map(lambda q: run_cli("ask", "--json", q, env=env), questions))
+        assert [a.returncode for a in asked] == [0, 0], [a.stderr for a in asked]
+        answers = [json.loads(a.stdout)["answer"] for a in asked]
+        assert "20 flights" in answers[0] and "1990" in answers[1]
+    gone = run_cli("ask", QUESTION, env=env | {"ARTICLEBOT_STORE_TIMEOUT": "2"})
+    assert gone.returncode == 4
+    assert gone.stderr.startswith("error: Cannot connect to the Milvus server at 127.0.0.1:")
+    assert gone.stderr.count("\n") == 1 and "Traceback" not in gone.stderr
