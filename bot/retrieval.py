@@ -147,7 +147,7 @@ def _dated_by_name(table: SentenceTable, question: str, document: int | None) ->
         return ""
     word = match.group(1).lower()
     documents = range(len(table.documents)) if document is None else (document,)
-    titled = any(word in _TITLE_WORDS.findall(table.documents[d].title.lower()) for d in documents)
+    titled = any(word in _TITLE_WORDS.findall(table.title(d).lower()) for d in documents)
     return "date" if titled else ""
 
 

@@ -48,6 +48,11 @@ class SentenceTable:
     def document_of(self, position: int) -> int:
         return self.structure.document_of(position)
 
+    def title(self, document: int) -> str:
+        """A document's title, read from the index's metadata: making the document whole to
+        read it took 4 ms a document, 1.4 s a question over an archive of 350."""
+        return str(self.structure.meta[document]["title"])
+
     def position_of(self, sentence_id: str) -> int | None:
         return self.structure.position_of(sentence_id)
 
