@@ -121,6 +121,17 @@ class SentenceTable:
         """Okapi BM25 of each position for the question's content stems."""
         return self.lexicon.bm25(query_terms, positions)
 
+    def best_lexical(
+        self, query_terms: Sequence[str], document: int | None, count: int
+    ) -> list[int]:
+        """The `count` in-scope positions of highest BM25 above 0 (ties to the earlier): the
+        best of `lexical_matches` by `bm25`, without scoring each match one by one."""
+        scope = None
+        if document is not None:
+            first, last = self.structure.arrays["doc_sentences"][document : document + 2]
+            scope = range(int(first), int(last))
+        return self.lexicon.best_bm25(query_terms, count, scope)
+
     def lexical_matches(self, query_terms: Sequence[str], document: int | None) -> list[int]:
         """Every in-scope position sharing a content term with the question."""
         found = [

@@ -95,6 +95,10 @@ def test_lexical_tables_equal_the_reference(library: Any) -> None:
         np.testing.assert_array_equal(
             ours.coverages(terms, everything), reference.coverages(terms, everything)
         )
+        for scope in (None, 0, 1):
+            for count in (1, 3, 10, len(everything)):
+                best = reference.best_lexical(terms, scope, count)
+                assert ours.best_lexical(terms, scope, count) == best, (text, scope, count)
         assert ours.unknown_share(terms) == reference.unknown_share(terms)
     for position in everything:
         assert ours.sentences[position] == reference.sentences[position]
