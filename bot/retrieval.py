@@ -324,7 +324,7 @@ def _meta_positions(table: SentenceTable, query: Query) -> list[int]:
     has no such line, and the question goes the ordinary way."""
     if not query.meta:
         return []
-    return table.positions_with_role(_META_ROLES[query.meta], query.document)[:3]
+    return table.positions_with_role(_META_ROLES[query.meta], query.document, limit=3)
 
 
 def _answer(

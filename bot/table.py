@@ -163,14 +163,27 @@ class SentenceTable:
         number = self.paragraph_row(position) - int(first) + 1
         return (number - 1) / max(int(last - first) - 1, 1)
 
-    def positions_with_role(self, roles: Sequence[str], document: int | None) -> list[int]:
-        """In-scope positions whose paragraph has one of `roles`, in order."""
+    def positions_with_role(
+        self, roles: Sequence[str], document: int | None, limit: int | None = None
+    ) -> list[int]:
+        """In-scope positions whose paragraph has one of `roles`, in order; the first `limit`.
+        Only the scope's paragraphs are read, and only until `limit` are found: an archive
+        has a title per document (listing them all took 0.5 ms at 350 documents, and 1.5 ms
+        when one document was asked about)."""
+        first_row, last_row = (
+            (0, self.structure.paragraph_count)
+            if document is None
+            else self.paragraph_rows_of(document)
+        )
         arrays = self.structure.arrays
-        wanted = np.isin(arrays["par_role"], [ROLES.index(r) for r in roles])
-        rows = np.flatnonzero(wanted)
-        first = arrays["par_sentences"]
-        found = [p for row in rows for p in range(int(first[row]), int(first[row + 1]))]
-        return [p for p in found if self.in_scope(p, document)]
+        codes = [ROLES.index(r) for r in roles]
+        rows = np.flatnonzero(np.isin(arrays["par_role"][first_row:last_row], codes)) + first_row
+        starts, found = arrays["par_sentences"], list[int]()
+        for row in rows.tolist():
+            found += range(int(starts[row]), int(starts[row + 1]))
+            if limit is not None and len(found) >= limit:
+                break
+        return found[:limit]
 
 
 class Sentences(Sequence[Sentence]):
