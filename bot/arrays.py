@@ -7,6 +7,7 @@ numeric and byte dtypes are allowed, so nothing in the file can run code (no pic
 
 from __future__ import annotations
 
+import itertools
 import json
 import mmap
 from collections.abc import Mapping
@@ -66,6 +67,23 @@ def release(array: np.ndarray) -> None:
         mapped = getattr(mapped, "base", getattr(mapped, "obj", None))
     if mapped is not None and hasattr(mmap, "MADV_DONTNEED") and len(mapped):
         mapped.madvise(mmap.MADV_DONTNEED)
+
+
+class EveryFew:
+    """`release`, done on every `every`-th call only. Each release costs the next question its
+    page faults again (the lexicon's and structure's pages too, not only the rows it read):
+    at 12,000 paragraphs, releasing after every question made answers 0.8-1.0 ms slower than
+    after every 4th to 16th (paired runs), while RSS holds only a few questions' pages more."""
+
+    def __init__(self, every: int) -> None:
+        if every < 1:
+            raise ValueError("release at least every call")
+        self.every = every
+        self._calls = itertools.count(1)  # next() is atomic: threads may share one
+
+    def __call__(self, array: np.ndarray) -> None:
+        if next(self._calls) % self.every == 0:
+            release(array)
 
 
 def _view(mapped: mmap.mmap, start: int, name: str, entry: Any, size: int) -> np.ndarray:

@@ -101,11 +101,7 @@ def candidate_positions(
     positions: set[int] = set()
     for document, paragraph in _top_paragraphs(table, question):
         positions.update(table.paragraph_positions(document, paragraph))
-    lexical = table.lexical_matches(question.terms, question.document)
-    if lexical:
-        bm25 = table.bm25(question.terms, lexical)
-        best = np.argsort(-bm25, kind="stable")[:LEXICAL_CANDIDATES]
-        positions.update(lexical[i] for i in best if bm25[i] > 0)
+    positions.update(table.best_lexical(question.terms, question.document, LEXICAL_CANDIDATES))
     return sorted(_answers_not_questions(table, positions) - exclude)
 
 

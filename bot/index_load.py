@@ -14,13 +14,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.arrays import read_arrays, release
+from bot.arrays import EveryFew, read_arrays
 from bot.article import read_bytes
 from bot.embeddings import Encoder, EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder
 from bot.errors import (
@@ -40,6 +40,7 @@ from bot.token_codes import VECTOR_DTYPE, similarity_to, vector_arrays
 from bot.types import Document
 
 log = logging.getLogger(__name__)
+RELEASE_EVERY = 4  # questions; 4 to 16 answered alike at 12,000 paragraphs, 4 holds least
 Notify = Callable[[str], None]
 
 
@@ -56,6 +57,10 @@ class ArticleIndex:
     manifest: dict[str, Any]
     tables: Tables
     paragraph_vectors: np.ndarray  # float16, one row per paragraph of every document
+    # the map is released after every few questions, not each (bot.arrays.EveryFew)
+    release: EveryFew = field(
+        default_factory=lambda: EveryFew(RELEASE_EVERY), compare=False, repr=False
+    )
 
     @property
     def document(self) -> Document:
@@ -75,9 +80,9 @@ class ArticleIndex:
         """Dot products of the given token rows (decoded from the map, bot.token_codes) with
         each of a question's token vectors: (rows, question tokens)."""
         similarity = similarity_to(self.tables.arrays["token_codes"][rows], query_tokens)
-        # the largest read of a question, done: unmap what it and the others before it
+        # the largest read of a question, done: unmap what it and the few before it
         # touched (bot.arrays.release), so RSS does not grow with the archive
-        release(self.tables.arrays["token_codes"])
+        self.release(self.tables.arrays["token_codes"])
         return similarity
 
     def sentence_rows(self, positions: Sequence[int]) -> np.ndarray:

@@ -147,7 +147,7 @@ def _dated_by_name(table: SentenceTable, question: str, document: int | None) ->
         return ""
     word = match.group(1).lower()
     documents = range(len(table.documents)) if document is None else (document,)
-    titled = any(word in _TITLE_WORDS.findall(table.documents[d].title.lower()) for d in documents)
+    titled = any(word in _TITLE_WORDS.findall(table.title(d).lower()) for d in documents)
     return "date" if titled else ""
 
 
@@ -324,7 +324,7 @@ def _meta_positions(table: SentenceTable, query: Query) -> list[int]:
     has no such line, and the question goes the ordinary way."""
     if not query.meta:
         return []
-    return table.positions_with_role(_META_ROLES[query.meta], query.document)[:3]
+    return table.positions_with_role(_META_ROLES[query.meta], query.document, limit=3)
 
 
 def _answer(

@@ -48,6 +48,11 @@ class SentenceTable:
     def document_of(self, position: int) -> int:
         return self.structure.document_of(position)
 
+    def title(self, document: int) -> str:
+        """A document's title, read from the index's metadata: making the document whole to
+        read it took 4 ms a document, 1.4 s a question over an archive of 350."""
+        return str(self.structure.meta[document]["title"])
+
     def position_of(self, sentence_id: str) -> int | None:
         return self.structure.position_of(sentence_id)
 
@@ -116,6 +121,17 @@ class SentenceTable:
         """Okapi BM25 of each position for the question's content stems."""
         return self.lexicon.bm25(query_terms, positions)
 
+    def best_lexical(
+        self, query_terms: Sequence[str], document: int | None, count: int
+    ) -> list[int]:
+        """The `count` in-scope positions of highest BM25 above 0 (ties to the earlier): the
+        best of `lexical_matches` by `bm25`, without scoring each match one by one."""
+        scope = None
+        if document is not None:
+            first, last = self.structure.arrays["doc_sentences"][document : document + 2]
+            scope = range(int(first), int(last))
+        return self.lexicon.best_bm25(query_terms, count, scope)
+
     def lexical_matches(self, query_terms: Sequence[str], document: int | None) -> list[int]:
         """Every in-scope position sharing a content term with the question."""
         found = [
@@ -147,14 +163,27 @@ class SentenceTable:
         number = self.paragraph_row(position) - int(first) + 1
         return (number - 1) / max(int(last - first) - 1, 1)
 
-    def positions_with_role(self, roles: Sequence[str], document: int | None) -> list[int]:
-        """In-scope positions whose paragraph has one of `roles`, in order."""
+    def positions_with_role(
+        self, roles: Sequence[str], document: int | None, limit: int | None = None
+    ) -> list[int]:
+        """In-scope positions whose paragraph has one of `roles`, in order; the first `limit`.
+        Only the scope's paragraphs are read, and only until `limit` are found: an archive
+        has a title per document (listing them all took 0.5 ms at 350 documents, and 1.5 ms
+        when one document was asked about)."""
+        first_row, last_row = (
+            (0, self.structure.paragraph_count)
+            if document is None
+            else self.paragraph_rows_of(document)
+        )
         arrays = self.structure.arrays
-        wanted = np.isin(arrays["par_role"], [ROLES.index(r) for r in roles])
-        rows = np.flatnonzero(wanted)
-        first = arrays["par_sentences"]
-        found = [p for row in rows for p in range(int(first[row]), int(first[row + 1]))]
-        return [p for p in found if self.in_scope(p, document)]
+        codes = [ROLES.index(r) for r in roles]
+        rows = np.flatnonzero(np.isin(arrays["par_role"][first_row:last_row], codes)) + first_row
+        starts, found = arrays["par_sentences"], list[int]()
+        for row in rows.tolist():
+            found += range(int(starts[row]), int(starts[row + 1]))
+            if limit is not None and len(found) >= limit:
+                break
+        return found[:limit]
 
 
 class Sentences(Sequence[Sentence]):

@@ -124,6 +124,15 @@ class ReferenceTable:
             }
         )
 
+    def best_lexical(
+        self, query_terms: Sequence[str], document: int | None, count: int
+    ) -> list[int]:
+        """Every match scored, then the best taken (as bot.features first found them)."""
+        lexical = self.lexical_matches(query_terms, document)
+        scores = self.bm25(query_terms, lexical)
+        best = np.argsort(-scores, kind="stable")[:count]
+        return [lexical[i] for i in best if scores[i] > 0]
+
     def token_weights(self, ids: np.ndarray) -> np.ndarray:
         rarest = float(np.log(len(self.sentences) + 1) + np.log(2))
         known = ids < len(self.token_idf)

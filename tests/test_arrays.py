@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.arrays import read_arrays, release, write_arrays
+from bot.arrays import EveryFew, read_arrays, release, write_arrays
 
 
 def test_arrays_come_back_equal_and_read_only(tmp_path: Path) -> None:
@@ -69,3 +69,18 @@ def test_released_pages_leave_the_resident_set_and_read_back_the_same(tmp_path: 
     np.testing.assert_array_equal(back["big"][::997], values[::997])
     np.testing.assert_array_equal(back["small"], np.arange(3))
     release(np.arange(5))  # not a map: nothing to do
+
+
+def test_every_few_releases_on_every_nth_call_only(tmp_path: Path) -> None:
+    path = tmp_path / "t.bin"
+    write_arrays(path, {"big": np.arange(1_000_000, dtype=np.int32)})
+    big = read_arrays(path)["big"]
+    every_third = EveryFew(3)
+    resident = []
+    for _ in range(6):
+        assert int(big.sum()) == 499_999_500_000  # every page read, as a question reads
+        every_third(big)
+        resident.append(mapped_kib(path) > 1_000)
+    assert resident == [True, True, False, True, True, False]
+    with pytest.raises(ValueError):
+        EveryFew(0)

@@ -1,6 +1,8 @@
 """The chain on the default article: quality bars on the visible set, and its invariants."""
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from bot.readers import document_from, raw_from_bytes
 from bot.retrieval import make_query
 from bot.settings import Settings
 from bot.table import SentenceTable
-from bot.types import Turn
+from bot.types import Document, Turn
 from tests.conftest import SHARED_EVAL
 
 needs_eval = pytest.mark.skipif(
@@ -195,6 +197,28 @@ def test_a_document_named_by_its_title_word_gives_its_dateline(
     table = SentenceTable(answerer.index)
     assert make_query(table, "When was the manifesto revised?", []).meta == "date"
     assert make_query(table, "When was the ferry revised?", []).meta == ""
+
+
+class UnmadeDocuments(Sequence[Document]):
+    """Documents that refuse to be made whole: over an archive, each takes milliseconds."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: Any) -> Any:
+        raise AssertionError("a document was made whole")
+
+
+def test_a_title_word_is_looked_up_without_making_any_document(
+    tmp_path: Path, settings: Settings
+) -> None:
+    index = answerer_of(MANIFESTO, tmp_path, settings).index
+    table = SentenceTable(dataclasses.replace(index, documents=UnmadeDocuments(1)))
+    assert make_query(table, "When was the manifesto revised?", []).meta == "date"
+    assert make_query(table, "When was the ferry revised?", [], document=0).meta == ""
 
 
 KILN = """The Kiln Report

@@ -52,3 +52,9 @@ def test_paragraph_rows_are_those_of_each_position(answerer: Answerer) -> None:
     table = SentenceTable(answerer.index)
     positions = [0, 1, 5, len(table.sentences) - 1]
     assert table.paragraph_rows(positions) == {p: table.paragraph_row(p) for p in positions}
+
+
+def test_titles_are_those_of_the_documents(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    titles = [table.title(i) for i in range(len(table.documents))]
+    assert titles == [d.title for d in table.documents]

@@ -95,6 +95,10 @@ def test_lexical_tables_equal_the_reference(library: Any) -> None:
         np.testing.assert_array_equal(
             ours.coverages(terms, everything), reference.coverages(terms, everything)
         )
+        for scope in (None, 0, 1):
+            for count in (1, 3, 10, len(everything)):
+                best = reference.best_lexical(terms, scope, count)
+                assert ours.best_lexical(terms, scope, count) == best, (text, scope, count)
         assert ours.unknown_share(terms) == reference.unknown_share(terms)
     for position in everything:
         assert ours.sentences[position] == reference.sentences[position]
@@ -130,3 +134,19 @@ def test_a_saved_index_gives_the_features_of_the_one_it_was_built_from(
         if mine[2] is not None:
             np.testing.assert_array_equal(mine[2], theirs[2], err_msg=text)
             np.testing.assert_array_equal(mine[3], theirs[3], err_msg=text)
+
+
+@pytest.mark.parametrize("roles", [("title",), ("title", "standfirst"), ("body",), ("credit",)])
+def test_positions_with_a_role_are_those_of_a_reading_of_every_sentence(
+    library: Any, roles: tuple[str, ...]
+) -> None:
+    ours, reference = SentenceTable(library), ReferenceTable(library)
+    for scope in (None, 0, 1):
+        expected = [
+            p
+            for p, sentence in enumerate(reference.sentences)
+            if sentence.role in roles and reference.in_scope(p, scope)
+        ]
+        for limit in (None, 1, 3, len(expected) + 1):
+            found = ours.positions_with_role(roles, scope, limit)
+            assert found == expected[:limit], (scope, limit)
