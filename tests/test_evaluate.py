@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import InputError
-from bot.evaluate import load_items, norm, score
+from bot.evaluate import load_items, load_manifest, norm, score
+from bot.readers import load_document
+from bot.settings import PROJECT_ROOT
 from tests.conftest import SHARED_EVAL
 
 ITEMS = [
@@ -92,3 +94,26 @@ def test_the_table_counts_follow_ups_and_refused_unanswerable_ones() -> None:
     assert rows[2].split(" | ")[4] == "2/3 · 1/2 refused"
     assert rows[2].endswith("| - |")
     assert rows[-1].startswith("| **total** | 3/4 | 1/2 |")
+
+
+SHIPPED_MANIFESTS = sorted((PROJECT_ROOT / "data" / "eval").glob("**/manifest.json"))
+
+
+@pytest.mark.parametrize("manifest", SHIPPED_MANIFESTS, ids=lambda p: p.parent.name)
+def test_every_shipped_set_loads_and_its_evidence_is_in_its_document(manifest: Path) -> None:
+    """The labelled sets stay usable: each file parses, and each evidence string is in the
+    text the bot reads (a source whose package is not installed is skipped)."""
+    documents = load_manifest(manifest)
+    present = [d for d in documents if Path(d.source).is_file()]
+    if not present:
+        pytest.skip(f"none of {manifest}'s sources is installed")
+    for document in present:
+        text = norm(load_document(document.source).text)
+        items = [*(load_items(document.qa) if document.qa else [])]
+        items += load_items(document.chat) if document.chat else []
+        missing = [
+            item["id"]
+            for item in items
+            if item.get("evidence_any") and not any(norm(e) in text for e in item["evidence_any"])
+        ]
+        assert not missing, f"{document.name}: evidence not in the document for {missing}"
