@@ -88,15 +88,18 @@ FAQ = """Questions about the kiln
 """
 
 
+def candidate_texts(tmp_path: Path, settings: Settings, text: str, question: str) -> list[str]:
+    """The candidate sentences for `question` in an index of `text` alone."""
+    own = settings.with_overrides(index_dir=tmp_path / "own")
+    document = document_from(raw_from_bytes(text.encode(), "faq.txt"))
+    table = SentenceTable(build_index(own, [document]))
+    return [table.sentences[p].text for p in candidate_positions(table, ask(table, question))]
+
+
 def test_a_question_line_is_never_a_candidate_but_what_follows_it_is(
     tmp_path: Path, settings: Settings
 ) -> None:
-    own = settings.with_overrides(index_dir=tmp_path / "faq")
-    document = document_from(raw_from_bytes(FAQ.encode(), "faq.txt"))
-    faq = SentenceTable(build_index(own, [document]))
-    question = ask(faq, "Does the kiln need a chimney?")
-    candidates = candidate_positions(faq, question)
-    texts = [faq.sentences[p].text for p in candidates]
+    texts = candidate_texts(tmp_path, settings, FAQ, "Does the kiln need a chimney?")
     assert not any(t.rstrip().endswith("?") for t in texts)
     assert any("It vents through the wall fan." in t for t in texts)
 
@@ -116,10 +119,7 @@ Cool the kiln more slowly.
 def test_what_leads_up_to_a_numbered_entrys_question_is_not_a_candidate(
     tmp_path: Path, settings: Settings
 ) -> None:
-    own = settings.with_overrides(index_dir=tmp_path / "numbered")
-    document = document_from(raw_from_bytes(NUMBERED_FAQ.encode(), "faq.txt"))
-    faq = SentenceTable(build_index(own, [document]))
-    question = ask(faq, "Why does the kiln thermometer read low?")
-    texts = [faq.sentences[p].text for p in candidate_positions(faq, question)]
+    question = "Why does the kiln thermometer read low?"
+    texts = candidate_texts(tmp_path, settings, NUMBERED_FAQ, question)
     assert not any("seems to read low" in t or "crazes" in t for t in texts)
     assert "The probe sits behind the door, where the air is cooler." in texts
