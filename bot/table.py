@@ -125,27 +125,12 @@ class SentenceTable:
         self, query_terms: Sequence[str], document: int | None, count: int
     ) -> list[int]:
         """The `count` in-scope positions of highest BM25 above 0 (ties to the earlier): the
-        best of `lexical_matches` by `bm25`, without scoring each match one by one."""
+        best of every match by `bm25`, without scoring each match one by one."""
         scope = None
         if document is not None:
             first, last = self.structure.arrays["doc_sentences"][document : document + 2]
             scope = range(int(first), int(last))
         return self.lexicon.best_bm25(query_terms, count, scope)
-
-    def lexical_matches(self, query_terms: Sequence[str], document: int | None) -> list[int]:
-        """Every in-scope position sharing a content term with the question."""
-        found = [
-            self.lexicon.postings(term_id)
-            for term_id in (self.lexicon.term_id(t) for t in query_terms)
-            if term_id is not None
-        ]
-        if not found:
-            return []
-        positions = np.unique(np.concatenate(found))
-        if document is not None:
-            first, last = self.structure.arrays["doc_sentences"][document : document + 2]
-            positions = positions[(positions >= first) & (positions < last)]
-        return [int(p) for p in positions]
 
     def token_weights(self, ids: np.ndarray) -> np.ndarray:
         """IDF of each token id; an id the index never saw is as rare as can be."""
