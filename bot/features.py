@@ -138,13 +138,10 @@ def _leads_into_question(table: SentenceTable, position: int) -> bool:
     whose paragraph ends in the question it sets up."""
     sentence = table.sentences[position]
     rows = table.paragraph_positions(table.document_of(position), sentence.paragraph)
+    if len(rows) < 3 or position == rows[-1]:
+        return False  # cheap checks first: this runs for every candidate of every question
     label = table.sentences[rows[0]].text.strip()
-    return (
-        len(rows) > 2
-        and position != rows[-1]
-        and _ENTRY_NUMBER.fullmatch(label) is not None
-        and _asks(table, rows[-1])
-    )
+    return _ENTRY_NUMBER.fullmatch(label) is not None and _asks(table, rows[-1])
 
 
 def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:
