@@ -18,7 +18,15 @@ import numpy as np
 from bot.pooling import TokenEncoding
 from bot.spans import candidate_spans, nearness
 from bot.table import SentenceTable
-from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer
+from bot.text import (
+    BIRTH,
+    KINDS,
+    STOPWORDS,
+    WH_WORDS,
+    QuestionType,
+    offers_answer,
+    tells_birth,
+)
 
 TOP_PARAGRAPHS = 8
 LEXICAL_CANDIDATES = 10
@@ -102,6 +110,8 @@ def candidate_positions(
     for document, paragraph in _top_paragraphs(table, question):
         positions.update(table.paragraph_positions(document, paragraph))
     positions.update(table.best_lexical(question.terms, question.document, LEXICAL_CANDIDATES))
+    if question.kind.focus == BIRTH:  # nothing else can say when or where someone was born
+        positions = {p for p in positions if tells_birth(table.sentences[p].text)}
     return sorted(_answers_not_questions(table, positions) - exclude)
 
 

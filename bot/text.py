@@ -73,6 +73,17 @@ _MONEY = re.compile(
     re.I,
 )
 _LOCATIVE = re.compile(r"\b(?:in|at|on|from|near|inside|outside|across|to)\s+(?:the\s+)?[A-Z]")
+# "When was X born?": only a sentence that tells a birth can answer it ("born", "birth", a
+# native, or a life's span "(1249–1314)"); a year that X did something in is no answer
+_ASKS_BIRTH = re.compile(
+    r"^\s*(?:when|where|(?:in )?(?:what|which) (?:year|date|day|month|city|town|country|place))"
+    r"\b.*\bborn\b|\b(?:date|place|year) of (?:his |her |their )?birth\b|\bbirth ?(?:date|day|place)\b",
+    re.I,
+)
+_TELLS_BIRTH = re.compile(
+    r"\bborn\b|\bbirth|\bnative of\b|\bn[ée]e\b|\(\s*(?:b\.\s*)?\d{3,4}\s*[–—-]\s*\d{0,4}\s*\)",
+    re.I,
+)
 # what an answer of each kind looks like in a sentence
 ANSWER_PATTERNS = {
     "number": _NUMBER,
@@ -182,7 +193,10 @@ class QuestionType:
     """What kind of answer a question wants, so a sentence lacking one can't answer it."""
 
     kind: str  # one of KINDS
-    focus: str = ""  # for "how many X": the stem of X
+    focus: str = ""  # for "how many X": the stem of X; BIRTH for "when was X born?"
+
+
+BIRTH = "(birth)"  # a focus no stem can equal
 
 
 _HOW_MANY = re.compile(
@@ -199,6 +213,8 @@ _AUXILIARIES = (
 
 def question_type(question: str) -> QuestionType:
     q = question.lower()
+    if _ASKS_BIRTH.search(q):
+        return QuestionType("place" if q.lstrip().startswith("where") else "date", BIRTH)
     if re.search(r"\bhow old\b|\bwhat age\b|\bage of\b", q):
         return QuestionType("age")
     if re.search(r"\bhow (?:tall|high|long|far|big|large|wide|deep|heavy|fast)\b", q):
@@ -230,8 +246,14 @@ def question_type(question: str) -> QuestionType:
     return QuestionType("open")
 
 
+def tells_birth(sentence: str) -> bool:
+    return _TELLS_BIRTH.search(sentence) is not None
+
+
 def offers_answer(kind: QuestionType, sentence: str, question: str) -> bool:
     """Whether a sentence holds something of the wanted kind that the question lacks."""
+    if kind.focus == BIRTH and not tells_birth(sentence):
+        return False
     if kind.kind == "open":
         return True
     if kind.kind == "number":

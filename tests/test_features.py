@@ -123,3 +123,20 @@ def test_what_leads_up_to_a_numbered_entrys_question_is_not_a_candidate(
     texts = candidate_texts(tmp_path, settings, NUMBERED_FAQ, question)
     assert not any("seems to read low" in t or "crazes" in t for t in texts)
     assert "The probe sits behind the door, where the air is cooler." in texts
+
+
+CLUB_HISTORY = """The Chess Club
+
+The club was founded by Ada Marsh in 1921. She ran it from a room above the bakery.
+
+Ada Marsh was born in Leeds in 1890. Her brother Tom built the first boards.
+"""
+
+
+def test_only_a_sentence_that_tells_a_birth_is_a_candidate_for_a_birth_question(
+    tmp_path: Path, settings: Settings
+) -> None:
+    texts = candidate_texts(tmp_path, settings, CLUB_HISTORY, "When was Ada Marsh born?")
+    assert texts == ["Ada Marsh was born in Leeds in 1890."]
+    founded = candidate_texts(tmp_path, settings, CLUB_HISTORY, "When was the club founded?")
+    assert "The club was founded by Ada Marsh in 1921." in founded

@@ -1,6 +1,14 @@
 import pytest
 
-from bot.text import content_terms, names, offers_answer, question_type, stem, term_set
+from bot.text import (
+    content_terms,
+    names,
+    offers_answer,
+    question_type,
+    stem,
+    tells_birth,
+    term_set,
+)
 
 
 @pytest.mark.parametrize(
@@ -86,3 +94,26 @@ def test_a_what_question_about_what_someone_did_does_not_want_a_person() -> None
     assert question_type("What had Secretary of State Kissinger negotiated?").kind == "open"
     assert question_type("Which former minister resigned?").kind == "person"
     assert question_type("What official spoke first?").kind == "person"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was Zhu Shijie born?", "date"),
+        ("In what year was he born?", "date"),
+        ("What is her date of birth?", "date"),
+        ("Where was he born?", "place"),
+    ],
+)
+def test_a_birth_question_wants_a_birth(question: str, kind: str) -> None:
+    wanted = question_type(question)
+    assert wanted.kind == kind
+    assert not offers_answer(wanted, "He founded the club in Leeds in 1921.", question)
+    assert offers_answer(wanted, "He was born in Leeds on 3 May 1890.", question)
+    assert tells_birth("The mathematician Zhu Shijie (1249–1314) solved equations.")
+    assert not tells_birth("The flood of 1421 moved the river.")
+
+
+def test_a_question_that_only_mentions_a_birth_is_no_birth_question() -> None:
+    assert question_type("After Braddock was born, who led the army?").focus == ""
+    assert question_type("Who was the most famous person born in Warsaw?").focus == ""
