@@ -196,6 +196,24 @@ def _asked_of_last(table: SentenceTable, wanted: str, last: Answer) -> tuple[int
             holds = bool(candidate_spans(kind, citation.text, "", table.is_person, firm=True))
         if position is not None and holds:
             return position, last.confidence
+    return _reason_beside(table, last) if wanted == "reason" else None
+
+
+def _reason_beside(table: SentenceTable, last: Answer) -> tuple[int, float] | None:
+    """The reason a bare "Why?" wants, when the last answer's sentence gives none but the
+    one right after or before it in its paragraph does ("..., because dignitaries wanted
+    to meet him.")."""
+    for citation in last.citations:
+        position = table.position_of(citation.sentence_id)
+        if position is None:
+            continue
+        for beside in (position + 1, position - 1):
+            if (
+                0 <= beside < len(table.sentences)
+                and table.same_paragraph(position, beside)
+                and gives_reason(table.sentences[beside].text)
+            ):
+                return beside, last.confidence
     return None
 
 

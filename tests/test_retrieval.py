@@ -263,3 +263,34 @@ def test_a_why_answered_by_the_next_sentence_cites_it_too(
     assert texts[1].startswith("There is a simple reason for this")
     founded = answerer.answer("Who founded the club?")
     assert len(founded.citations) == 1  # it names him itself: nothing follows on
+
+
+TRIP = """The Clock
+
+On Wednesday, the boy and his father will travel to New York. Diplomats there want to meet
+him, because his clock made the news around the world.
+
+The boy will not travel to school on Wednesday because the school is closed for snow.
+The boy was born in Sudan.
+"""
+
+
+def test_a_bare_why_takes_the_reason_beside_the_last_answer(
+    tmp_path: Path, settings: Settings
+) -> None:
+    answerer = answerer_of(TRIP, tmp_path, settings, min_confidence=0.0)
+    first = answerer.answer("Where will the boy travel on Wednesday?")
+    assert first.citations[-1].text.startswith("On Wednesday")
+    why = answerer.answer("Why?", [Turn(first.question, first)])
+    assert why.answered and "because his clock made the news" in why.citations[-1].text
+
+
+def test_a_birth_question_is_refused_when_no_sentence_tells_the_birth(
+    tmp_path: Path, settings: Settings
+) -> None:
+    club = answerer_of(CLUB, tmp_path / "club", settings, min_confidence=0.0)
+    assert club.answer("When was the club founded?").answered  # it tells a year
+    assert not club.answer("When was Ada Marsh born?").answered  # but of no birth
+    answerer = answerer_of(TRIP, tmp_path / "trip", settings, min_confidence=0.0)
+    where = answerer.answer("Where was the boy born?")
+    assert where.answered and where.citations[0].text == "The boy was born in Sudan."
