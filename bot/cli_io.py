@@ -10,14 +10,16 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 import click
 
-from bot.errors import ArticlebotError, OutputError
+from bot.errors import ArticlebotError, InputError, OutputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERRUPTED = 130
@@ -53,6 +55,7 @@ def edge(command: F) -> F:
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _check_utf8(kwargs)
             result = command(*args, **kwargs)
             _flush_stdout()
             return result
@@ -70,6 +73,21 @@ def edge(command: F) -> F:
             sys.exit(EXIT_INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_utf8(arguments: dict[str, Any]) -> None:
+    """Bytes of the command line that are not UTF-8 reach us as lone surrogates, which no
+    tokenizer, encoder or file name in a manifest can take: say so at once."""
+    for name, value in arguments.items():
+        values = value if isinstance(value, tuple) else (value,)
+        for one in values:
+            if isinstance(one, str | PurePath) and _SURROGATE.search(str(one)):
+                what = _ARGUMENT_NAMES.get(name, f"--{name.replace('_', '-')}")
+                raise InputError(f"{what} is not UTF-8 text: {ascii(str(one))[:80]}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ARGUMENT_NAMES = {"questions": "The question", "sources": "The source", "qa_file": "QA_FILE"}
 
 
 def _flush_stdout() -> None:

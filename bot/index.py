@@ -50,6 +50,7 @@ from bot.index_files import (
     DATA_FILES,
     FORMAT_VERSION,
     disk_errors,
+    foreign_entries,
     index_lock,
     new_generation,
     read_manifest,
@@ -300,10 +301,16 @@ def _writable(directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
             pass
+        foreign = foreign_entries(directory)
     except OSError as error:
         raise IndexStoreError(
             f"Cannot write the index in {directory} ({error.strerror})."
         ) from None
+    if foreign:
+        raise IndexStoreError(
+            f"{directory} is not an index and holds other files ({', '.join(foreign[:3])}); "
+            "choose an empty or new directory."
+        )
     return directory
 
 

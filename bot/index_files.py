@@ -28,6 +28,9 @@ FORMAT_VERSION = 6  # 6: int8 token vectors, float16 sentence and paragraph vect
 MANIFEST = "manifest.json"
 GENERATION = "generation.json"  # in each generation: its own manifest, written last
 DATA_FILES = ("documents.json", "paragraphs.faiss", "tables.bin")
+_OURS_AT_TOP = frozenset({".lock", "README.md"})  # index/README.md is tracked
+_OURS_HIDDEN = (".probe-", f".{MANIFEST}.")  # a write check; a manifest being switched to
+_OURS_IN_GENERATION = frozenset({GENERATION, *DATA_FILES})
 _GENERATION_NAME = re.compile(r"gen-[A-Za-z0-9_]{0,64}")
 # the only paths a manifest may list: a generation's files
 _LISTED = re.compile(r"gen-[A-Za-z0-9_]{1,64}/[A-Za-z0-9_.]{1,64}")
@@ -175,9 +178,28 @@ def fsync_file(path: Path) -> None:
         os.close(handle)
 
 
+def foreign_entries(directory: Path) -> list[str]:
+    """What in `directory` no build of ours wrote. A directory with no manifest but such
+    entries is not an index: building there would delete files that are not ours."""
+    if (directory / MANIFEST).exists():
+        return []
+    return sorted(
+        entry.name
+        for entry in directory.iterdir()
+        if not (entry.name in _OURS_AT_TOP or entry.name.startswith(_OURS_HIDDEN) or _ours(entry))
+    )
+
+
+def _ours(generation: Path) -> bool:
+    """A generation directory holding only what a build writes into one."""
+    if not (_GENERATION_NAME.fullmatch(generation.name) and generation.is_dir()):
+        return False
+    return all(entry.name in _OURS_IN_GENERATION for entry in generation.iterdir())
+
+
 def remove_old_generations(directory: Path, keep: str) -> None:
     for old in directory.glob("gen-*"):
-        if old.name != keep and old.is_dir():
+        if old.name != keep and _ours(old):
             shutil.rmtree(old, ignore_errors=True)
     for leftover in ("document.json", *DATA_FILES):  # files of format version 1
         (directory / leftover).unlink(missing_ok=True)

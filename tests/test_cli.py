@@ -310,3 +310,36 @@ def test_a_reader_that_goes_away_ends_the_batch_quietly(
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=300) == 141
     assert "Traceback" not in stderr and "Exception ignored" not in stderr and not stderr.strip()
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (("ask", os.fsdecode(b"who\x9b is carter")), "The question is not UTF-8"),
+        (("index", os.fsdecode(b"/tmp/article\xff.txt")), "The source is not UTF-8"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_one_line_and_exit_2(
+    run_cli: Run, args: tuple[str, ...], shown: str
+) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2 and shown in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    no_traceback(result)
+
+
+def test_index_will_not_write_into_a_directory_of_other_files(run_cli: Run, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    (photos / "gen-2024-holiday").mkdir(parents=True)
+    kept = [photos / "gen-2024-holiday" / "p.jpg", photos / "tables.bin", photos / "notes.txt"]
+    for path in kept:
+        path.write_bytes(b"precious")
+    result = run_cli("index", "--index-dir", str(photos), "data/article.txt")
+    assert result.returncode == 4 and "not an index" in result.stderr
+    assert all(path.read_bytes() == b"precious" for path in kept)
+    assert sorted(p.name for p in photos.iterdir()) == [
+        "gen-2024-holiday",
+        "notes.txt",
+        "tables.bin",
+    ]
+    no_traceback(result)
