@@ -188,6 +188,12 @@ class Reading:
             document = load_document(source.url, policy)
         else:
             document = replace(document_from(raw_from_bytes(data, source.name)), source=source.name)
+        words = len(document.text.split())
+        if words > self.settings.max_read_words:
+            raise FetchError(
+                f"{source.name} has {words:,} words; I read articles of at most "
+                f"{self.settings.max_read_words:,}."
+            )
         done = self.library.read(chat_id, document)
         return done, len(self.library.articles(chat_id))
 

@@ -124,14 +124,17 @@ def test_the_reading_bounds_come_from_the_environment_and_are_checked() -> None:
         "ARTICLEBOT_STATE_BUDGET_MB": "1.5",
         "ARTICLEBOT_MAX_FILE_MB": "0.25",
         "ARTICLEBOT_STATE_DIR": "/tmp/chats",
+        "ARTICLEBOT_MAX_READ_WORDS": "20000",
     }
     settings = settings_from_env(env)
+    assert settings.max_read_words == 20_000
     assert (settings.read_quota, settings.read_window_seconds) == (2, 60.0)
     assert settings.chat_articles == 4 and settings.state_budget_mb == 1.5
     assert settings.max_file_mb == 0.25 and str(settings.state_dir) == "/tmp/chats"
     for name, bad in (
         ("ARTICLEBOT_CHAT_ARTICLES", "0"),
         ("ARTICLEBOT_CHAT_ARTICLES", "two"),
+        ("ARTICLEBOT_MAX_READ_WORDS", "-5"),
         ("ARTICLEBOT_STATE_BUDGET_MB", "nan"),
         ("ARTICLEBOT_MAX_FILE_MB", "-1"),
         ("ARTICLEBOT_READ_QUOTA", "5/inf"),

@@ -250,7 +250,7 @@ async def test_hostile_pages_big_files_and_private_addresses_get_one_polite_line
         "text/html",
         b"<html><body><script>var x = '<p>not text</p>';</script></body></html>",
     )
-    own = reading_settings(settings, fake_api, tmp_path, max_file_mb=0.01)
+    own = reading_settings(settings, fake_api, tmp_path, max_file_mb=0.01, max_read_words=500)
     application = build_application(own, answerer)
     private = build_application(
         replace(own, allow_private_urls=False, state_dir=tmp_path / "p"), answerer
@@ -262,7 +262,8 @@ async def test_hostile_pages_big_files_and_private_addresses_get_one_polite_line
         fake_api.push_document(71, "big.txt", b"x" * 20_000)  # over 0.01 MB, as declared
         fake_api.push_document(71, "liar.txt", b"y " * 20_000, declared_size=10)
         fake_api.push_document(71, "photo.png", b"\x89PNG")
-        replies = await fake_api.wait_sent(8, 71, timeout=60)
+        fake_api.push_document(71, "long.txt", b"Many words here. " * 200)  # 600 words
+        replies = await fake_api.wait_sent(10, 71, timeout=60)
     finally:
         await stop(application)
     await start(private)
@@ -272,12 +273,13 @@ async def test_hostile_pages_big_files_and_private_addresses_get_one_polite_line
     finally:
         await stop(private)
     failures = [t for t in (r["text"] for r in replies) if t.startswith("Could not")]
-    assert len(failures) == 3, [r["text"] for r in replies]
+    assert len(failures) == 4, [r["text"] for r in replies]
     for text in [*failures, refused["text"]]:
         one_line_refusal(text)
     assert any("bomb.html" in t and "more than 20 MB" in t for t in failures), failures
     assert any("no readable text" in t for t in failures)
     assert any("liar.txt is larger than 10.2 KB" in t for t in failures)
+    assert any("long.txt has 600 words; I read articles of at most 500." in t for t in failures)
     assert "private address" in refused["text"]
     shown = [r["text"] for r in replies]
     assert any(t == "big.txt is 19.5 KB; I read files of at most 10.2 KB." for t in shown)
