@@ -34,8 +34,12 @@ def answer_span(
     kind: QuestionType, sentence: str, question: str, is_person: Callable[[str], bool] = bool
 ) -> Span | None:
     """(start, end) of the answering phrase in `sentence`, or None: of the phrases of the
-    wanted kind, the one nearest the question's own words."""
+    wanted kind, the one nearest the question's own words (for "how many X?", among those
+    that count X when any do: "36 civilians ... in five areas")."""
     spans = candidate_spans(kind, sentence, question, is_person)
+    if kind.focus and kind.kind in ANSWER_PATTERNS:
+        counting = [s for s in spans if _counts(sentence[s[0] : s[1]], kind.focus)]
+        spans = counting or spans
     if not spans:
         return None
     return max(spans, key=lambda span: nearness(sentence, span, question))
@@ -115,6 +119,12 @@ def _joined(sentence: str, matches: list[re.Match[str]]) -> list[Span]:
         else:
             spans.append((match.start(), match.end()))
     return spans
+
+
+def _counts(phrase: str, focus: str) -> bool:
+    """Whether a number's phrase ends in the thing counted ("36 civilians")."""
+    found = words(phrase)
+    return bool(found) and stem(found[-1]) == focus
 
 
 def _focus_end(sentence: str, after: int, focus: str) -> int | None:

@@ -25,6 +25,16 @@ CASES = [
         "The coalition is headed by Khaled Khoja, its president.",
         "Khaled Khoja",
     ),
+    (  # the number that counts what is asked about, not the one nearest the verb
+        "How many civilians were killed?",
+        "He declared that 36 civilians had been killed in five different areas.",
+        "36 civilians",
+    ),
+    (
+        "In how many areas were civilians killed?",
+        "He declared that 36 civilians had been killed in five different areas.",
+        "five different areas",
+    ),
     (
         "How much will the bridge cost?",
         "The bridge will cost $40 million and open in 2024.",
