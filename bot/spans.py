@@ -25,6 +25,8 @@ _JOINABLE = re.compile(r"^(?:,?\s+|\s*-\s*|\s+(?:of|in)\s+)$")  # "September 30,
 _LOCATIVE_BEFORE = re.compile(
     r"\b(?:in|at|from|near|inside|outside|across|to)\s+(?:the\s+)?$", re.I
 )
+# "Who is Ashton Carter?", "Who was Sawa according to legend?"
+_WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (?:is|was|are|were) (?:[A-Z][\w.\-]*\s*)+\??\s*$")
 _FOCUS_REACH = 4  # words between a number and the counted thing: "20 flights", "36 civilians"
 NEAR_CHARS = 40.0  # how fast nearness falls with distance from the question's words
 _STOP_STEMS = {stem(w) for w in STOPWORDS | set(WH_WORDS)}
@@ -36,6 +38,8 @@ def answer_span(
     """(start, end) of the answering phrase in `sentence`, or None: of the phrases of the
     wanted kind, the one nearest the question's own words (for "how many X?", among those
     that count X when any do: "36 civilians ... in five areas")."""
+    if _WHO_IS_NAMED.match(question):
+        return None  # it wants who she is (a role, a description), not another name
     spans = candidate_spans(kind, sentence, question, is_person)
     if kind.focus and kind.kind in ANSWER_PATTERNS:
         counting = [s for s in spans if _counts(sentence[s[0] : s[1]], kind.focus)]

@@ -50,6 +50,14 @@ def test_the_answering_phrase_is_marked(question: str, sentence: str, expected: 
     assert sentence[span[0] : span[1]] == expected
 
 
+@pytest.mark.parametrize("question", ["Who is Ashton Carter?", "Who was Sawa?"])
+def test_who_someone_is_marks_no_other_name(question: str) -> None:
+    sentence = "Ashton Carter, the head of the Pentagon, met Sawa in Warsaw."
+    assert answer_span(question_type(question), sentence, question) is None
+    for other in ("Who heads the Pentagon?", "Who was Carter's host?"):
+        assert answer_span(question_type(other), sentence, other) is not None
+
+
 def test_open_questions_mark_nothing() -> None:
     question = "What did Carter say about the Russian approach?"
     assert answer_span(question_type(question), "It is doomed to fail, he said.", question) is None
