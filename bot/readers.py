@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import zip_longest
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -178,15 +179,24 @@ def markdown_to_text(markdown: str) -> str:
 
     lines = _without_front_matter(markdown.splitlines())
     in_code = False
+    header: list[str] = []  # the column names of the table being read
     for i, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith(("```", "~~~")):
             in_code = not in_code
             flush()
             continue
+        if not in_code and i + 1 < len(lines) and _is_table_rule(lines[i + 1]) and "|" in line:
+            flush()
+            header = _cells(line)
+            continue
         if in_code or _MD_RULE.match(line) or _is_table_rule(line):
             flush()
             continue
+        if header and "|" in line:
+            blocks.append(_table_row(header, _cells(line)))
+            continue
+        header = []
         heading = _heading(line, lines[i + 1] if i + 1 < len(lines) else "", bool(paragraph))
         if heading is not None:
             flush()
@@ -203,6 +213,20 @@ def markdown_to_text(markdown: str) -> str:
         paragraph.append(re.sub(r"^\s*(?:>\s?)+", "", stripped))
     flush()
     return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _cells(line: str) -> list[str]:
+    return [_inline(cell) for cell in line.strip().strip("|").split("|")]
+
+
+def _table_row(header: list[str], cells: list[str]) -> str:
+    """A table row as a sentence of its own that names each cell's column ("Department:
+    Parks, Budget: $1.1 million, Head: Tom Reed."): all rows in one block made one sentence
+    of the whole table, and a question asks with the column's words ("who heads ...")."""
+    pairs = zip_longest(header[: len(cells)], cells, fillvalue="")
+    named = [f"{name}: {cell}" if name else cell for name, cell in pairs if cell]
+    row = ", ".join(named)
+    return row if not row or row.endswith((".", "!", "?")) else row + "."
 
 
 def _is_table_rule(line: str) -> bool:

@@ -83,6 +83,25 @@ def test_markdown_headings_are_structure_and_markup_goes() -> None:
     assert roles["The kiln reached 900 degrees on Monday."] == "body"
 
 
+def test_a_markdown_table_is_read_a_row_at_a_time_with_its_column_names() -> None:
+    markdown = (
+        "# Budget\n\n| Department | Budget | Head |\n|---|---:|---|\n"
+        "| Police | $4.2 million | **Maria Lopez** |\n| Parks | $1.1 million | Tom Reed |\n"
+        "| Zoo | | Ana Gomez | extra |\n\nAfter | the table.\n"
+    )
+    assert markdown_to_text(markdown).split("\n\n") == [
+        "Budget",
+        "Department: Police, Budget: $4.2 million, Head: Maria Lopez.",
+        "Department: Parks, Budget: $1.1 million, Head: Tom Reed.",
+        "Department: Zoo, Head: Ana Gomez, extra.",
+        "After the table.",
+    ]
+    document = document_from(Raw("budget.md", markdown.encode(), "markdown"))
+    rows = [s.text for s in document.sentences if s.text.startswith("Department")]
+    assert len(rows) == 3  # one sentence each, read as body, not as headings
+    assert {p.role for p in document.paragraphs if p.text.startswith("Department")} == {"body"}
+
+
 def test_gzip_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
     good = tmp_path / "a.txt.gz"
     good.write_bytes(gzip.compress(b"Title\n\nThe body is here.\n"))
