@@ -19,6 +19,7 @@ from bot.pooling import TokenEncoding
 from bot.spans import candidate_spans, nearness
 from bot.table import SentenceTable
 from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer
+from bot.vector_store_base import VectorsFirstStore
 
 TOP_PARAGRAPHS = 8
 LEXICAL_CANDIDATES = 10
@@ -149,9 +150,12 @@ def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int,
     that document's own paragraph vectors (no scan of the others)."""
     if question.document is not None:
         return _top_paragraphs_of(table, question.document, question.encoding.vector)
-    hits = table.index.store.similarity_search_with_score_by_vector(
-        question.encoding.vector, k=TOP_PARAGRAPHS
-    )
+    store = table.index.store
+    if isinstance(store, VectorsFirstStore):
+        rows = store.nearest_rows(question.encoding.vector, k=TOP_PARAGRAPHS)
+        if rows is not None:  # our own store, loaded: no Documents made
+            return [table.paragraph_at(row) for row, _score in rows]
+    hits = store.similarity_search_with_score_by_vector(question.encoding.vector, k=TOP_PARAGRAPHS)
     return [
         (table.document_by_sha.get(doc.metadata.get("sha", ""), 0), int(doc.metadata["paragraph"]))
         for doc, _score in hits

@@ -73,6 +73,14 @@ class SentenceTable:
         first, last = self.structure.arrays["doc_paragraphs"][document : document + 2]
         return int(first), int(last)
 
+    def paragraph_at(self, row: int) -> tuple[int, int]:
+        """The document and paragraph number of a paragraph row (a row of the store), the
+        document found by its sha256 as the store's records name it."""
+        starts = self.structure.arrays["doc_paragraphs"]
+        document = int(np.searchsorted(starts, row, side="right")) - 1
+        sha = str(self.structure.meta[document]["sha256"])
+        return self.document_by_sha.get(sha, 0), row - int(starts[document]) + 1
+
     def role(self, position: int) -> str:
         return self.structure.role(position)
 
