@@ -219,11 +219,13 @@ def _token_matches(
     """For each position: the best similarity of each question token among the sentence's
     tokens (n, q), and the mean over its tokens of their best match in the question."""
     offsets = table.index.token_offsets
-    spans = [(int(offsets[p]), int(offsets[p + 1])) for p in positions]
-    rows = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, int)
+    where = np.asarray(positions, dtype=np.int64)
+    first = offsets[where]
+    counts = offsets[where + 1] - first
+    starts = np.cumsum(counts) - counts  # where each sentence's rows begin in `similarity`
+    # every sentence's token rows in one go (an arange per sentence was 0.1-0.2 ms)
+    rows = np.arange(int(counts.sum())) + np.repeat(first - starts, counts)
     similarity = table.index.token_similarity(rows, query_tokens)
-    starts = np.cumsum([0] + [b - a for a, b in spans[:-1]]).astype(np.int64)
-    counts = np.array([b - a for a, b in spans])
     if len(similarity) == 0 or (counts == 0).any():
         return _token_matches_slowly(similarity, counts, len(query_tokens))
     best = np.maximum.reduceat(similarity, starts, axis=0)
@@ -316,15 +318,16 @@ def _shape_columns(
             for p in positions
         ]
     )
-    roles = [table.role(p) for p in positions]
+    roles = table.roles(positions)
+    where = np.asarray(positions, dtype=np.int64)
     offsets = table.index.token_offsets
     columns = {
         "typed": typed,
-        "log_tokens": np.log1p([float(offsets[p + 1] - offsets[p]) for p in positions]),
+        "log_tokens": np.log1p((offsets[where + 1] - offsets[where]).astype(float)),
         "role_title": np.array([r == "title" for r in roles], dtype=float),
         "role_heading": np.array([r == "heading" for r in roles], dtype=float),
         "role_other": np.array([r in _OTHER_ROLES for r in roles], dtype=float),
-        "position": np.array([table.relative_position(p) for p in positions]),
+        "position": table.relative_positions(positions),
         "leans": np.array([table.leans_on_previous(p) for p in positions], dtype=float),
     }
     for kind in KINDS:
