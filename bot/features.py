@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.pooling import TokenEncoding
-from bot.spans import candidate_spans, nearness
+from bot.spans import candidate_spans, nearness_each
 from bot.table import SentenceTable
 from bot.text import KINDS, STOPWORDS, WH_WORDS, QuestionType, offers_answer
 from bot.vector_store_base import VectorsFirstStore
@@ -340,7 +340,7 @@ def _answer_near(table: SentenceTable, question: Question, position: int) -> flo
     """How close the nearest phrase of the wanted kind sits to the question's words."""
     text = table.sentences[position].text
     spans = candidate_spans(question.kind, text, question.text, table.is_person)
-    return max((nearness(text, span, question.text) for span in spans), default=0.0)
+    return max(nearness_each(text, spans, question.text), default=0.0)
 
 
 def _with_context(table: SentenceTable, position: int) -> str:
