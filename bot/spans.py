@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.text import (
     ANSWER_PATTERNS,
@@ -87,13 +87,27 @@ def _trimmed(sentence: str, span: Span) -> Span:
 def nearness(sentence: str, span: Span, question: str) -> float:
     """1 beside a word of the question, falling to 0 far from every one: an answer sits
     next to what it is about ("Daniel Montalvo, 19,")."""
+    return nearness_each(sentence, [span], question)[0]
+
+
+def nearness_each(sentence: str, spans: Sequence[Span], question: str) -> list[float]:
+    """`nearness` of each span, the sentence's words read once for all of them (features
+    ask it of every candidate's spans: reading them again per span was ~0.2 ms a question)."""
+    if not spans:
+        return []
     asked = _stems(question) - _STOP_STEMS
-    distances = [
-        max(span[0] - m.end(), m.start() - span[1], 0)
+    found = [
+        (m.start(), m.end())
         for m in re.finditer(r"[A-Za-z0-9][\w'’\-]*", sentence)
-        if stem(m.group(0)) in asked and not span[0] <= m.start() < span[1]
+        if stem(m.group(0)) in asked
     ]
-    return math.exp(-min(distances) / NEAR_CHARS) if distances else 0.0
+    near = []
+    for first, last in spans:
+        distances = [
+            max(first - end, start - last, 0) for start, end in found if not first <= start < last
+        ]
+        near.append(math.exp(-min(distances) / NEAR_CHARS) if distances else 0.0)
+    return near
 
 
 def _typed_spans(kind: QuestionType, sentence: str, question: str) -> list[Span]:

@@ -123,11 +123,10 @@ class FaissStore(VectorsFirstStore):
         self, embedding: Sequence[float] | np.ndarray, k: int = 4
     ) -> list[tuple[Document, float]]:
         """Documents with their cosine similarity, best first; no score threshold."""
-        query = normalise(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
-        if self._frozen is not None and self._record_at is not None:
-            scores, rows = self._frozen.search(query, min(k, len(self)))
-            found = [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        found = self.nearest_rows(embedding, k)
+        if found is not None and self._record_at is not None:
             return [(_as_document(self._record_at(row)), score) for row, score in found]
+        query = normalise(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
         if not self._records or self._index is None:
             return []
         scores, faiss_ids = self._index.search(query, min(k, len(self._records)))
@@ -136,6 +135,18 @@ class FaissStore(VectorsFirstStore):
             for score, i in zip(scores[0], faiss_ids[0], strict=True)
             if i >= 0
         ]
+
+    def nearest_rows(
+        self, embedding: Sequence[float] | np.ndarray, k: int = 4
+    ) -> list[tuple[int, float]] | None:
+        """A loaded store's rows, for an owner that knows its records by row: making the
+        Documents (folded paragraph text, metadata) took 0.4-0.6 ms of a question at
+        12,000 paragraphs, and the features read only which paragraphs they are."""
+        if self._frozen is None or self._record_at is None:
+            return None
+        query = normalise(np.asarray(embedding, dtype=np.float32).reshape(1, -1))
+        scores, rows = self._frozen.search(query, min(k, len(self)))
+        return [(int(r), float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
 
     @classmethod
     def from_texts(

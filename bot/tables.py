@@ -112,11 +112,13 @@ class Tables:
         return self.arrays["text"][start:end].tobytes().decode("utf-8")
 
     def document_of(self, position: int) -> int:
-        return int(np.searchsorted(self.arrays["doc_sentences"], position, side="right")) - 1
+        # the array's own method: np.searchsorted's dispatch doubled the cost of these
+        # scalar searches, made a few hundred times a question
+        return int(self.arrays["doc_sentences"].searchsorted(position, side="right")) - 1
 
     def paragraph_row(self, position: int) -> int:
         """The sentence's paragraph, counted over every document (a row of the store)."""
-        return int(np.searchsorted(self.arrays["par_sentences"], position, side="right")) - 1
+        return int(self.arrays["par_sentences"].searchsorted(position, side="right")) - 1
 
     def paragraph_number(self, position: int) -> int:
         document = self.document_of(position)
@@ -161,7 +163,7 @@ class Tables:
 
     def paragraph_record(self, row: int) -> tuple[str, str, dict[str, Any]]:
         """The store's record of a paragraph row: its id, text and metadata."""
-        document = int(np.searchsorted(self.arrays["doc_paragraphs"], row, side="right")) - 1
+        document = int(self.arrays["doc_paragraphs"].searchsorted(row, side="right")) - 1
         number = row - int(self.arrays["doc_paragraphs"][document]) + 1
         meta = self.meta[document]
         text = fold_lines(self.text_bytes(*(int(n) for n in self.arrays["par_bytes"][row])))

@@ -72,6 +72,14 @@ class VectorsFirstStore(VectorStore):
         """Documents with their cosine similarity, best first; no score threshold."""
         raise NotImplementedError
 
+    def nearest_rows(
+        self, embedding: Sequence[float] | np.ndarray, k: int = 4
+    ) -> list[tuple[int, float]] | None:
+        """The rows (in record order) of the `k` records nearest `embedding`, best first,
+        with their cosine similarity; None when this store cannot name rows (then ask
+        `similarity_search_with_score_by_vector`, which makes Documents)."""
+        return None
+
     def similarity_search_with_score(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:

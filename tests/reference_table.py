@@ -148,3 +148,9 @@ class ReferenceTable:
     def relative_position(self, position: int) -> float:
         count = self.paragraph_count[self.document_of_list[position]]
         return (self.sentences[position].paragraph - 1) / max(count - 1, 1)
+
+    def relative_positions(self, positions: Sequence[int]) -> np.ndarray:
+        return np.array([self.relative_position(p) for p in positions])
+
+    def roles(self, positions: Sequence[int]) -> list[str]:
+        return [self.role(p) for p in positions]

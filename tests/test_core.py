@@ -48,3 +48,18 @@ def test_answers_use_one_blas_thread(answerer: Answerer) -> None:
     assert answerer is not None
     blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and set(blas) == {1}
+
+
+def test_the_chain_is_traced_as_one_run(answerer: Answerer) -> None:
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    names: list[str] = []
+
+    class Runs(BaseCallbackHandler):
+        def on_chain_start(self, serialized: object, inputs: object, **kwargs: object) -> None:
+            names.append(str(kwargs.get("name")))
+
+    question = {"question": "Who is Kerry?", "history": (), "document": None}
+    answer = answerer.chain.invoke(question, {"callbacks": [Runs()]})
+    assert names == ["articlebot"]
+    assert answer == answerer.answer("Who is Kerry?")

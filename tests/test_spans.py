@@ -1,6 +1,6 @@
 import pytest
 
-from bot.spans import answer_span, candidate_spans, nearness
+from bot.spans import answer_span, candidate_spans, nearness, nearness_each
 from bot.text import question_type
 
 CASES = [
@@ -74,3 +74,13 @@ def test_nearness_falls_with_distance_from_the_question_words() -> None:
     near = nearness(sentence, (10, 12), "How old is Montalvo?")
     far = nearness(sentence, (len(sentence) - 3, len(sentence) - 1), "How old is Montalvo?")
     assert near > 0.7 > far
+
+
+def test_nearness_of_each_span_is_that_of_the_span_alone() -> None:
+    sentence = "Daniel Montalvo, 19, of Ohio, was hurt on May 2 near Columbus, police said."
+    question = "How old is Montalvo and where was he hurt?"
+    spans = [(17, 19), (24, 28), (0, 6), (len(sentence) - 5, len(sentence) - 1)]
+    assert nearness_each(sentence, spans, question) == [
+        nearness(sentence, span, question) for span in spans
+    ]
+    assert nearness_each(sentence, [], question) == []

@@ -41,6 +41,17 @@ def test_round_trip_without_pickle(tmp_path: Path, store: FaissStore) -> None:
     assert {d.id for d in loaded.similarity_search("delta", k=4)} == {"a", "b", "c", "d"}
 
 
+def test_a_loaded_store_names_rows_as_its_documents_come(tmp_path: Path, store: FaissStore) -> None:
+    store.save(tmp_path)
+    assert store.nearest_rows(store.embeddings.embed_query("beta"), k=2) is None  # in memory
+    loaded = FaissStore.load(tmp_path, store.embeddings)
+    vector = store.embeddings.embed_query("beta")
+    rows = loaded.nearest_rows(vector, k=3)
+    hits = loaded.similarity_search_with_score_by_vector(vector, k=3)
+    assert rows is not None
+    assert [("abc"[row], score) for row, score in rows] == [(d.id, s) for d, s in hits]
+
+
 def test_scores_are_cosine_similarities(store: FaissStore) -> None:
     (doc, score), *_ = store.similarity_search_with_score("gamma", k=3)
     assert doc.id == "c"

@@ -104,6 +104,10 @@ def test_lexical_tables_equal_the_reference(library: Any) -> None:
         assert ours.relative_position(position) == reference.relative_position(position)
         assert ours.paragraph_row(position) == reference.paragraph_row(position)
         assert ours.position_of(reference.sentences[position].id) == position
+    np.testing.assert_array_equal(
+        ours.relative_positions(everything), reference.relative_positions(everything)
+    )
+    assert ours.roles(everything) == reference.roles(everything)
     np.testing.assert_array_equal(ours.token_idf, reference.token_idf)
     assert list(ours.documents) == reference.documents
 
