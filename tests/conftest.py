@@ -13,6 +13,7 @@ import pytest
 
 from bot.core import Answerer
 from bot.index import ArticleIndex, build_index
+from bot.readers import document_from, raw_from_bytes
 from bot.settings import PROJECT_ROOT, Settings
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
@@ -157,3 +158,10 @@ def debian_docs() -> tuple[Path, Path]:
             f"{', '.join(missing)} not installed: apt-get install doc-debian debian-history"
         )
     return SOCIAL_CONTRACT, LEADERS
+
+
+def answerer_of(text: str, tmp_path: Path, settings: Settings, **changes: Any) -> Answerer:
+    """An answerer over a small text of the test's own, in its own index directory."""
+    own = settings.with_overrides(index_dir=tmp_path / "own", **changes)
+    document = document_from(raw_from_bytes(text.encode(), "own.txt"))
+    return Answerer(build_index(own, [document]), own)

@@ -12,12 +12,11 @@ from bot.article import fold_lines
 from bot.core import Answerer
 from bot.evaluate import evaluate, load_items
 from bot.index import build_index
-from bot.readers import document_from, raw_from_bytes
 from bot.retrieval import make_query
 from bot.settings import Settings
 from bot.table import SentenceTable
 from bot.types import Document, Turn
-from tests.conftest import SHARED_EVAL
+from tests.conftest import SHARED_EVAL, answerer_of
 
 needs_eval = pytest.mark.skipif(
     not SHARED_EVAL.is_dir(), reason="../shared/eval is not beside the checkout"
@@ -149,7 +148,6 @@ def test_a_bare_why_cites_another_sentence(answerer: Answerer) -> None:
 
 
 def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
-    from bot.index import build_index
     from bot.settings import settings_from_env
 
     article = tmp_path / "other.txt"
@@ -170,13 +168,6 @@ def test_other_articles_work_too(tmp_path: Path, settings: object) -> None:
     eager = Answerer(index, local.with_overrides(min_confidence=0.0))
     assert "7 to 2" in eager.answer("How did the council vote?").text
     assert "Ortiz" in eager.answer("Who is the mayor?").text
-
-
-def answerer_of(text: str, tmp_path: Path, settings: Settings, **changes: Any) -> Answerer:
-    """An answerer over a small text of the test's own, in its own index directory."""
-    own = settings.with_overrides(index_dir=tmp_path / "own", **changes)
-    document = document_from(raw_from_bytes(text.encode(), "own.txt"))
-    return Answerer(build_index(own, [document]), own)
 
 
 MANIFESTO = """The Harbour Manifesto
@@ -221,31 +212,6 @@ def test_a_title_word_is_looked_up_without_making_any_document(
     assert make_query(table, "When was the ferry revised?", [], document=0).meta == ""
 
 
-KILN = """The Kiln Report
-
-The first firing failed because the kiln door cracked in the frost. The potters rebuilt the
-door in March 2019 at the Leeds workshop. The second firing of the new kiln succeeded.
-"""
-
-
-def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
-    tmp_path: Path, settings: Settings
-) -> None:
-    answerer = answerer_of(KILN, tmp_path, settings, min_confidence=0.0)
-
-    def follow(first: str, then: str) -> tuple[str, str]:
-        answer = answerer.answer(first)
-        again = answerer.answer(then, [Turn(first, answer)])
-        return answer.citations[-1].text, again.citations[-1].text
-
-    failed, why = follow("How did the first firing end?", "Why?")
-    assert "because" in failed and why == failed  # the reason is in the answer itself
-    rebuilt, when = follow("What did the potters rebuild?", "When?")
-    assert "March 2019" in rebuilt and when == rebuilt
-    rebuilt, why = follow("What did the potters rebuild?", "Why?")
-    assert why != rebuilt  # it gives no reason: look past it
-
-
 CLUB = """The Chess Club
 
 Members rarely play on Sundays. There is a simple reason for this: the hall is closed then.
@@ -265,24 +231,10 @@ def test_a_why_answered_by_the_next_sentence_cites_it_too(
     assert len(founded.citations) == 1  # it names him itself: nothing follows on
 
 
-TRIP = """The Clock
+BORN = """The Boy
 
-On Wednesday, the boy and his father will travel to New York. Diplomats there want to meet
-him, because his clock made the news around the world.
-
-The boy will not travel to school on Wednesday because the school is closed for snow.
-The boy was born in Sudan.
+The boy was born in Sudan. He builds clocks at home.
 """
-
-
-def test_a_bare_why_takes_the_reason_beside_the_last_answer(
-    tmp_path: Path, settings: Settings
-) -> None:
-    answerer = answerer_of(TRIP, tmp_path, settings, min_confidence=0.0)
-    first = answerer.answer("Where will the boy travel on Wednesday?")
-    assert first.citations[-1].text.startswith("On Wednesday")
-    why = answerer.answer("Why?", [Turn(first.question, first)])
-    assert why.answered and "because his clock made the news" in why.citations[-1].text
 
 
 def test_a_birth_question_is_refused_when_no_sentence_tells_the_birth(
@@ -291,6 +243,6 @@ def test_a_birth_question_is_refused_when_no_sentence_tells_the_birth(
     club = answerer_of(CLUB, tmp_path / "club", settings, min_confidence=0.0)
     assert club.answer("When was the club founded?").answered  # it tells a year
     assert not club.answer("When was Ada Marsh born?").answered  # but of no birth
-    answerer = answerer_of(TRIP, tmp_path / "trip", settings, min_confidence=0.0)
+    answerer = answerer_of(BORN, tmp_path / "born", settings, min_confidence=0.0)
     where = answerer.answer("Where was the boy born?")
     assert where.answered and where.citations[0].text == "The boy was born in Sudan."

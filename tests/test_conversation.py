@@ -1,0 +1,51 @@
+"""Follow-ups answered from the conversation itself (bot.conversation), end to end."""
+
+from pathlib import Path
+
+from bot.settings import Settings
+from bot.types import Turn
+from tests.conftest import answerer_of
+
+TRIP = """The Clock
+
+On Wednesday, the boy and his father will travel to New York. Diplomats there want to meet
+him, because his clock made the news around the world.
+
+The boy will not travel to school on Wednesday because the school is closed for snow.
+The boy was born in Sudan.
+"""
+
+
+KILN = """The Kiln Report
+
+The first firing failed because the kiln door cracked in the frost. The potters rebuilt the
+door in March 2019 at the Leeds workshop. The second firing of the new kiln succeeded.
+"""
+
+
+def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
+    tmp_path: Path, settings: Settings
+) -> None:
+    answerer = answerer_of(KILN, tmp_path, settings, min_confidence=0.0)
+
+    def follow(first: str, then: str) -> tuple[str, str]:
+        answer = answerer.answer(first)
+        again = answerer.answer(then, [Turn(first, answer)])
+        return answer.citations[-1].text, again.citations[-1].text
+
+    failed, why = follow("How did the first firing end?", "Why?")
+    assert "because" in failed and why == failed  # the reason is in the answer itself
+    rebuilt, when = follow("What did the potters rebuild?", "When?")
+    assert "March 2019" in rebuilt and when == rebuilt
+    rebuilt, why = follow("What did the potters rebuild?", "Why?")
+    assert why != rebuilt  # it gives no reason: look past it
+
+
+def test_a_bare_why_takes_the_reason_beside_the_last_answer(
+    tmp_path: Path, settings: Settings
+) -> None:
+    answerer = answerer_of(TRIP, tmp_path, settings, min_confidence=0.0)
+    first = answerer.answer("Where will the boy travel on Wednesday?")
+    assert first.citations[-1].text.startswith("On Wednesday")
+    why = answerer.answer("Why?", [Turn(first.question, first)])
+    assert why.answered and "because his clock made the news" in why.citations[-1].text
