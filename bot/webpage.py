@@ -14,6 +14,7 @@ byline and date that lead the document pass the same check.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 # trafilatura's XML: elements whose children are blocks, and blocks that are not prose
@@ -52,17 +53,38 @@ def html_to_text(page: str) -> tuple[str, str]:
     header = [title]
     if metadata and metadata.author:
         header.append(f"By {' '.join(metadata.author.split())}")
+    on_page = PageText(visible_text(page))
     if metadata and metadata.date:
-        header.append(metadata.date)
+        header.append(shown_date(metadata.date, on_page))
     blocks = xml_blocks(xml) if xml else []
     if blocks and blocks[0] == title:
         blocks = blocks[1:]  # the page's own headline: it leads the header instead
-    on_page = PageText(visible_text(page))
     body = [block for block in blocks if on_page.holds(block)]
     if not body:
         return "", title if on_page.anywhere(title) else ""
     kept = [line for line in header if line and on_page.anywhere(line)]
     return "\n\n".join(kept + body), title if on_page.anywhere(title) else ""
+
+
+def shown_date(iso: str, on_page: PageText) -> str:
+    """The page's date as the page shows it ("May 2, 2024"): metadata gives it as
+    2024-05-02, which a citation may not quote unless the page says it so."""
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    month = day.strftime("%B")
+    shown = (
+        iso,
+        f"{month} {day.day}, {day.year}",
+        f"{day.day} {month} {day.year}",
+        f"{month[:3]}. {day.day}, {day.year}",
+        f"{month[:3]} {day.day}, {day.year}",
+        f"{day.day} {month[:3]} {day.year}",
+        f"{month} {day.day:02d}, {day.year}",
+        f"{day.day:02d}.{day.month:02d}.{day.year}",
+    )
+    return next((form for form in shown if on_page.anywhere(form)), iso)
 
 
 def xml_blocks(xml: str) -> list[str]:

@@ -63,6 +63,20 @@ def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     assert "Subscribe" not in text and "tracking" not in text and "Sport" not in text
 
 
+def test_a_page_date_is_led_by_as_the_page_shows_it(tmp_path: Path) -> None:
+    from tests.page_server import ARTICLE_HTML
+
+    page = tmp_path / "story.html"
+    shown = '<time datetime="2024-03-05">March 5, 2024</time>'
+    page.write_text(ARTICLE_HTML.replace('<time datetime="2024-03-05">2024-03-05</time>', shown))
+    roles = {p.text: p.role for p in load_document(str(page)).paragraphs}
+    assert roles.get("March 5, 2024") == "dateline", roles
+    hidden = ARTICLE_HTML.replace('<p><time datetime="2024-03-05">2024-03-05</time></p>', "")
+    page.write_text(hidden)
+    texts = [p.text for p in load_document(str(page)).paragraphs]
+    assert not any("2024" in t for t in texts)  # metadata alone is not quoted
+
+
 def test_markdown_headings_are_structure_and_markup_goes() -> None:
     markdown = (
         "---\ntitle: front matter\n---\n# The Kiln Report\n\nThe **kiln** reached "
