@@ -57,6 +57,7 @@ _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 # a gap of 3+ spaces between words, not after a sentence's end ("dates.  zlib" is prose)
 _COLUMN_GAP = re.compile(r"[^\s.!?:;,]\s{3,}\S")
 MIN_TABLE_ROWS = 3
+MIN_RECORD_LINES = 6  # lines of a block with no full stop that are read one by one
 # a bullet, unlike a number ("1. Debian will remain 100% free"), does not head a clause
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
 
@@ -193,6 +194,11 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     ]
     if _is_table(text, lines):
         yield from _table_rows(text, lines)
+        return
+    if len(lines) >= MIN_RECORD_LINES and not _TERMINATOR.search(text[start:end] + " "):
+        # a list of records with no full stop anywhere: joined, they were one "sentence"
+        # of thousands of characters, cited whole
+        yield from (_trimmed(text, *line) for line in lines)
         return
     current: tuple[int, int] | None = None
     for i, (line_start, line_end) in enumerate(lines):

@@ -135,6 +135,16 @@ def test_hard_wrapped_text_without_blank_lines_stays_one_paragraph() -> None:
     assert len(parse_article(wrapped).paragraphs) == 1
 
 
+def test_lines_of_records_with_no_full_stop_are_read_one_by_one() -> None:
+    records = "\n".join(f"item {i} the warehouse in city{i} stores {i}0 boxes" for i in range(8))
+    document = parse_article(f"Stock list\n\n{records}\n\nThe list is checked weekly.")
+    texts = [s.text for s in document.sentences]
+    assert "item 4 the warehouse in city4 stores 40 boxes" in texts
+    assert len(texts) == 10
+    few = "A title that wraps\nover three lines\nwith no full stop"
+    assert len(parse_article(f"{few}\n\nBody text here.").sentences) == 2
+
+
 @pytest.mark.parametrize(
     "body",
     [
