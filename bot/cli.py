@@ -31,6 +31,8 @@ def load_answerer(settings: Settings) -> Any:
 def main() -> None:
     """Answer questions about a news article, citing its sentences verbatim."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # its "discarding data: None" came before our own one line about a page with no text
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 @main.command("index")

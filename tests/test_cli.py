@@ -343,3 +343,11 @@ def test_index_will_not_write_into_a_directory_of_other_files(run_cli: Run, tmp_
         "tables.bin",
     ]
     no_traceback(result)
+
+
+def test_a_page_with_no_text_is_one_line(run_cli: Run, tmp_path: Path) -> None:
+    page = tmp_path / "empty.html"
+    page.write_text("<html><body><script>var x = 1;</script></body></html>")
+    result = run_cli("index", "--index-dir", str(tmp_path / "idx"), str(page))
+    assert result.returncode == 3 and "no readable text" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
