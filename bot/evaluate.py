@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bot.core import Answerer
-from bot.errors import ArticlebotError, InputError
+from bot.errors import ArticlebotError, ArticleError, InputError
 from bot.guard import common_words, faithful
 from bot.types import Answer, Citation, Turn
 
@@ -98,10 +98,10 @@ def load_items(path: Path) -> list[dict[str, Any]]:
     """QA lines: {"q"} questions or {"turns"} conversations; a bad line is a clear error."""
     try:
         lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ArticlebotError(
-            f"Cannot read the QA file {path}: {error.__class__.__name__}"
-        ) from None
+    except UnicodeDecodeError:
+        raise ArticleError(f"The QA file {path} is not UTF-8 text.") from None
+    except OSError as error:
+        raise ArticleError(f"Cannot read the QA file {path} ({error.strerror}).") from None
     items = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -63,3 +63,16 @@ def test_answers_out_goes_with_a_qa_file_not_a_manifest(run_cli: Run, tmp_path: 
     assert result.returncode == 2
     assert result.stderr.strip().endswith("--answers goes with a QA file, not a manifest.")
     assert "Traceback" not in result.stderr
+
+
+def test_a_qa_file_that_cannot_be_read_is_one_line_and_exit_3(run_cli: Run, tmp_path: Path) -> None:
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    for path, shown in (
+        (tmp_path / "missing.jsonl", "No such file"),
+        (tmp_path, "directory"),
+        (binary, "not UTF-8"),
+    ):
+        result = run_cli("eval", str(path))
+        assert result.returncode == 3 and shown in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
