@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import Update
@@ -21,6 +20,7 @@ from bot.errors import ArticlebotError
 from bot.logsafety import redact_url, url_without_credentials
 from bot.prompts import render
 from bot.settings import Settings
+from bot.telegram_flow import background_pool
 from bot.telegram_format import plain
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Library:
         # loaded on the first /load, then kept: a model load per article would cost seconds
         self.encoder = SentenceTransformerEncoder(settings.model)
         self.loading = False
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="load")
+        self.pool = background_pool(1, "load")
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The chat's own articles when it holds some, else every indexed document."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any
@@ -29,7 +28,7 @@ from bot.errors import ArticlebotError, FetchError
 from bot.logsafety import redact_url
 from bot.prompts import render
 from bot.settings import Settings
-from bot.telegram_flow import is_reply_to
+from bot.telegram_flow import background_pool, is_reply_to
 from bot.telegram_format import plain
 from bot.types import Document
 
@@ -58,7 +57,7 @@ class Reading:
 
     def __init__(self, settings: Settings, frontend: Any, library: ChatLibrary) -> None:
         self.settings, self.frontend, self.library = settings, frontend, library
-        self.pool = ThreadPoolExecutor(settings.read_workers, thread_name_prefix="read")
+        self.pool = background_pool(settings.read_workers, "read")
         self.pending = 0  # reads accepted and not yet finished
         self.max_pending = settings.read_workers * (1 + QUEUED_PER_WORKER)
 

@@ -245,3 +245,22 @@ async def test_load_never_echoes_a_password(
     assert "127.0.0.1" in started["text"] and "HTTP 404" in failed["text"]
     for text in (started["text"], failed["text"], caplog.text):
         assert "s3cret" not in text
+
+
+def test_articles_are_read_at_a_lower_priority_than_answers() -> None:
+    """A long read must not slow other chats' answers: its threads run niced."""
+    import os
+    import threading
+
+    from bot.telegram_flow import READ_NICENESS, background_pool
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = niceness()
+    pool = background_pool(1, "read")
+    try:
+        assert pool.submit(niceness).result(timeout=10) == READ_NICENESS
+    finally:
+        pool.shutdown()
+    assert niceness() == before  # the caller's own thread is untouched
