@@ -113,6 +113,9 @@ def decode_article(data: bytes, *, name: str = "article") -> str:
 # C0 and C1 controls and DEL, but tab and newline; CR, FF and VT end lines
 _CONTROLS: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
 _CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
+# bidirectional embeddings, overrides and isolates: quoted, they reorder what a terminal or
+# a chat shows ("Trojan Source"); the letters stay, only the reordering goes
+_CONTROLS |= {c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def without_controls(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -51,6 +52,16 @@ def test_control_characters_are_removed_from_every_kind(kind: str) -> None:
     data = page.encode() if kind == "html" else text
     document = document_from(Raw("x", data, kind))
     assert no_controls(document.text)
+
+
+@pytest.mark.parametrize("kind", ["text", "markdown", "html"])
+def test_bidirectional_overrides_are_removed_but_the_letters_stay(kind: str) -> None:
+    sentence = "The payment of \u202e0001\u202c dollars was approved by the \u2067board\u2069."
+    page = f"<html><body><article><p>{sentence}</p><p>Another paragraph here.</p></article>"
+    data = (page if kind == "html" else f"Title\n\n{sentence}\n").encode()
+    document = document_from(Raw("x", data, kind))
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", document.text)
+    assert "The payment of 0001 dollars was approved by the board." in document.text
 
 
 def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
