@@ -33,6 +33,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # its "discarding data: None" came before our own one line about a page with no text
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    # "Could not resolve the revision of '/nonexistent'" came before our one line
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
 
 
 @main.command("index")

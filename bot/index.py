@@ -265,15 +265,14 @@ def open_index(settings: Settings, notify: Notify = log.warning) -> ArticleIndex
         check_format(settings.index_dir, manifest)
         reason = stale_reason(manifest, settings)
         if reason:
-            notify(f"The index is out of date ({reason}); {_IN_MEMORY}")
-            return _in_memory(settings, manifest, notify)
+            notice = f"The index is out of date ({reason}); {_IN_MEMORY}"
+            return _in_memory(settings, manifest, notify, notice)
         try:
             return load_index(settings, manifest, notify=notify)
         except IndexCorruptError as error:
             if _generation_of(settings.index_dir) != manifest.get("generation"):
                 continue  # a build switched generations under us: read the new one
-            notify(f"{error.message} {_IN_MEMORY}")
-            return _in_memory(settings, manifest, notify)
+            return _in_memory(settings, manifest, notify, f"{error.message} {_IN_MEMORY}")
     raise IndexStoreError(f"The index in {settings.index_dir} kept changing while being read.")
 
 
@@ -288,10 +287,17 @@ def _generation_of(directory: Path) -> Any:
     return manifest and manifest.get("generation")
 
 
-def _in_memory(settings: Settings, manifest: dict[str, Any], notify: Notify) -> ArticleIndex:
-    """The index rebuilt in memory from its own files; vectors that are whole are reused."""
-    documents = documents_of(settings, manifest, notify)
+def _in_memory(
+    settings: Settings, manifest: dict[str, Any], notify: Notify, notice: str
+) -> ArticleIndex:
+    """The index rebuilt in memory from its own files; vectors that are whole are reused.
+    Another model than the index's is loaded before the `notice`: one that cannot load is
+    then the only line (the index's own model loads only if some vectors must be remade)."""
     encoder = SentenceTransformerEncoder(settings.model)
+    if manifest.get("model") != settings.model:
+        _ = encoder.model
+    notify(notice)
+    documents = documents_of(settings, manifest, notify)
     previous = previous_vectors(settings, manifest)
     return assemble(documents, encoder, previous, notify, show_progress=True)
 

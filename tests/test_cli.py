@@ -162,6 +162,9 @@ def test_an_unknown_model_is_one_line_and_exit_5(run_cli: Run, tmp_path: Path) -
     )
     assert result.returncode == 5 and "Cannot load embedding model" in result.stderr
     no_traceback(result)
+    over_an_index = run_cli("ask", "--model", str(tmp_path / "no-model"), "Hi?")
+    assert over_an_index.returncode == 5  # the session's index, built with another model
+    assert len(over_an_index.stderr.strip().splitlines()) == 1, over_an_index.stderr
 
 
 @pytest.mark.parametrize(
