@@ -21,9 +21,11 @@ from bot.table import SentenceTable
 from bot.text import (
     BIRTH,
     KINDS,
+    NAME_PART,
     STOPWORDS,
     WH_WORDS,
     QuestionType,
+    names_at_length,
     offers_answer,
     tells_birth,
 )
@@ -113,6 +115,10 @@ def candidate_positions(
     positions.update(table.best_lexical(question.terms, question.document, LEXICAL_CANDIDATES))
     if question.kind.focus == BIRTH:  # nothing else can say when or where someone was born
         positions = {p for p in positions if tells_birth(table.sentences[p].text)}
+    if question.kind.focus == NAME_PART:  # nor give a first name the article never gives
+        positions = {
+            p for p in positions if names_at_length(table.sentences[p].text, question.text)
+        }
     return sorted(_answers_not_questions(table, positions) - exclude)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from bot.text import (
     ANSWER_PATTERNS,
     CAPITALISED_RUN,
+    NAME_PART,
     STOPWORDS,
     WH_WORDS,
     QuestionType,
@@ -66,6 +67,8 @@ def candidate_spans(
         return []
     asked = _stems(question)
     names = [m for m in _name_matches(sentence) if not _stems(m.group(0)) <= asked]
+    if kind.focus == NAME_PART:  # "Lavrov's first name?": the name that holds "Lavrov"
+        return [(m.start(), m.end()) for m in names if _stems(m.group(0)) & asked]
     if kind.kind == "place":
         preferred = [m for m in names if _LOCATIVE_BEFORE.search(sentence[: m.start()])]
     else:

@@ -84,6 +84,12 @@ _TELLS_BIRTH = re.compile(
     r"\bborn\b|\bbirth|\bnative of\b|\bn[ée]e\b|\(\s*(?:b\.\s*)?\d{3,4}\s*[–—-]\s*\d{0,4}\s*\)",
     re.I,
 )
+# "What is Lavrov's first name?": only a sentence that names the person at more length
+# ("Sergei Lavrov") answers; one that only says "Lavrov" (or names another) gives no first name
+_ASKS_NAME_PART = re.compile(
+    r"\b(?:first|given|christian|full|last|family|middle|maiden) name\b|\bforename\b|\bsurname\b",
+    re.I,
+)
 # what an answer of each kind looks like in a sentence
 ANSWER_PATTERNS = {
     "number": _NUMBER,
@@ -193,10 +199,13 @@ class QuestionType:
     """What kind of answer a question wants, so a sentence lacking one can't answer it."""
 
     kind: str  # one of KINDS
-    focus: str = ""  # for "how many X": the stem of X; BIRTH for "when was X born?"
+    # for "how many X": the stem of X; BIRTH for "when was X born?"; NAME_PART for "what is
+    # X's first name?"
+    focus: str = ""
 
 
 BIRTH = "(birth)"  # a focus no stem can equal
+NAME_PART = "(name part)"  # "What is X's first name?"
 
 
 _HOW_MANY = re.compile(
@@ -215,6 +224,8 @@ def question_type(question: str) -> QuestionType:
     q = question.lower()
     if _ASKS_BIRTH.search(q):
         return QuestionType("place" if q.lstrip().startswith("where") else "date", BIRTH)
+    if _ASKS_NAME_PART.search(q):
+        return QuestionType("name", NAME_PART)
     if re.search(r"\bhow old\b|\bwhat age\b|\bage of\b", q):
         return QuestionType("age")
     if re.search(r"\bhow (?:tall|high|long|far|big|large|wide|deep|heavy|fast)\b", q):
@@ -250,10 +261,23 @@ def tells_birth(sentence: str) -> bool:
     return _TELLS_BIRTH.search(sentence) is not None
 
 
+def names_at_length(sentence: str, question: str) -> bool:
+    """Whether the sentence gives a name the question asks about with more of it: a name of
+    two words or more that shares a word with the question's names and adds one."""
+    asked = {stem(w) for n in names(question) for w in n.split()}
+    for name in names(sentence):
+        parts = {stem(w) for w in name.split()}
+        if len(name.split()) > 1 and parts & asked and parts - asked:
+            return True
+    return False
+
+
 def offers_answer(kind: QuestionType, sentence: str, question: str) -> bool:
     """Whether a sentence holds something of the wanted kind that the question lacks."""
     if kind.focus == BIRTH and not tells_birth(sentence):
         return False
+    if kind.focus == NAME_PART:
+        return names_at_length(sentence, question)
     if kind.kind == "open":
         return True
     if kind.kind == "number":

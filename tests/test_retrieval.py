@@ -237,6 +237,26 @@ The boy was born in Sudan. He builds clocks at home.
 """
 
 
+MINISTERS = """Talks in New York
+
+Kerry and Lavrov met on Wednesday. Lavrov said the talks went well.
+
+Russian Foreign Minister Sergei Lavrov spoke to reporters afterwards.
+"""
+
+
+def test_a_first_name_question_cites_the_sentence_that_gives_it(
+    tmp_path: Path, settings: Settings
+) -> None:
+    answerer = answerer_of(MINISTERS, tmp_path, settings, min_confidence=0.0)
+    answer = answerer.answer("What is Lavrov's first name?")
+    cited = answer.citations[0]
+    assert cited.text == "Russian Foreign Minister Sergei Lavrov spoke to reporters afterwards."
+    assert cited.answer_span is not None
+    assert "Sergei" in cited.text[cited.answer_span[0] : cited.answer_span[1]]
+    assert not answerer.answer("What is Kerry's first name?").answered  # never given
+
+
 def test_a_birth_question_is_refused_when_no_sentence_tells_the_birth(
     tmp_path: Path, settings: Settings
 ) -> None:

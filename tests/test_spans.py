@@ -40,6 +40,11 @@ CASES = [
         "The bridge will cost $40 million and open in 2024.",
         "$40 million",
     ),
+    (  # the name that holds the one asked about, not the first name in the sentence
+        "What is Lavrov's first name?",
+        "United States Secretary John Kerry and Foreign Minister Sergey Lavrov spoke.",
+        "Foreign Minister Sergey Lavrov",
+    ),
 ]
 
 

@@ -1,8 +1,10 @@
 import pytest
 
 from bot.text import (
+    NAME_PART,
     content_terms,
     names,
+    names_at_length,
     offers_answer,
     question_type,
     stem,
@@ -112,6 +114,20 @@ def test_a_birth_question_wants_a_birth(question: str, kind: str) -> None:
     assert offers_answer(wanted, "He was born in Leeds on 3 May 1890.", question)
     assert tells_birth("The mathematician Zhu Shijie (1249–1314) solved equations.")
     assert not tells_birth("The flood of 1421 moved the river.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is Lavrov's first name?", "What was the full name of Khoja?", "What is Ada's surname?"],
+)
+def test_a_name_part_question_wants_the_name_at_more_length(question: str) -> None:
+    wanted = question_type(question)
+    assert (wanted.kind, wanted.focus) == ("name", NAME_PART)
+    said = "Kerry met Sergei Lavrov, Khaled Khoja and Ada Marsh in New York."
+    assert offers_answer(wanted, said, question)
+    assert names_at_length(said, question)
+    # the name alone, or only other people's names, give no first name
+    assert not offers_answer(wanted, "Lavrov, Khoja and Ada met John Kerry in New York.", question)
 
 
 def test_a_question_that_only_mentions_a_birth_is_no_birth_question() -> None:
