@@ -96,6 +96,12 @@ def decode_article(data: bytes, *, name: str = "article") -> str:
     """Decode UTF-8 text; binary or undecodable input is refused clearly. Control
     characters are removed (line breaks become newlines), so an article can never move a
     terminal's cursor, retitle its window or hide text."""
+    kind = _document_format(data)
+    if kind:
+        raise ArticleError(
+            f"{name} is {kind} file; articlebot reads plain text, Markdown and HTML: "
+            "save it as one of those."
+        )
     if b"\x00" in data[:65536] or _control_ratio(data[:65536]) > 0.05:
         raise ArticleError(f"{name} looks like a binary file, not text.")
     try:
@@ -116,6 +122,20 @@ _CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
 # bidirectional embeddings, overrides and isolates: quoted, they reorder what a terminal or
 # a chat shows ("Trojan Source"); the letters stay, only the reordering goes
 _CONTROLS |= {c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+# formats a user may hand over that are not text: named, so the error says what to do
+_SIGNATURES = (
+    (b"%PDF-", "a PDF"),
+    (b"{\\rtf", "an RTF"),
+    (b"PK\x03\x04", "a ZIP (Word, EPUB or OpenDocument)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office"),
+)
+
+
+def _document_format(data: bytes) -> str:
+    head = data[:8]
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), "")
 
 
 def without_controls(text: str) -> str:

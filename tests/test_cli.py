@@ -90,6 +90,7 @@ def test_chat_json_resolves_follow_ups_and_resets(run_cli: Run) -> None:
     [
         (b"\x00\x01\x02binary", "binary", 3),
         (b"\xe9t\xe9 caf\xe9", "not UTF-8", 3),
+        (b"%PDF-1.4\n%%EOF\n", "is a PDF file", 3),
         (None, "not found", 3),
     ],
 )

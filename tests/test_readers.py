@@ -229,6 +229,10 @@ def test_other_url_schemes_are_refused(source: str) -> None:
         (b"\x00\x01binary\x00", "binary"),
         (b"caf\xe9 au lait", "not UTF-8"),
         (b"   \n\n  ", "no text"),
+        # formats that are not text are named, even when their first bytes read as text
+        (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "is a PDF file"),
+        (b"{\\rtf1\\ansi Hello}", "is an RTF file"),
+        (b"PK\x03\x04" + b"word/document.xml" * 10, "is a ZIP"),
     ],
 )
 def test_bad_files_are_refused_clearly(tmp_path: Path, data: bytes, message: str) -> None:
