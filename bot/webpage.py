@@ -21,6 +21,9 @@ from typing import Any
 _CONTAINERS = {"doc", "main", "body", "div", "list", "table", "quote"}
 _BLOCKS = {"p", "head", "item", "row", "code", *_CONTAINERS}
 _SKIPPED = {"code", "comments", "graphic"}
+# trafilatura writes inline code ("install the <code>labplot</code> package") as it writes a
+# code block; inside a paragraph, item or heading it is part of the sentence
+_PROSE = {"p", "item", "head", "cell", "hi"}
 _INVISIBLE = ("script", "style", "template", "noscript")
 # elements a browser sets apart from their neighbours: text on either side never joins
 _APART = (
@@ -103,7 +106,9 @@ def _blocks(element: Any) -> Iterator[str]:
     words: list[str] = [element.text or ""]
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in _BLOCKS:
+        if tag == "code" and element.tag in _PROSE:
+            words.append("".join(child.itertext()))
+        elif tag in _BLOCKS:
             yield " ".join("".join(words).split())
             words = []
             if tag not in _SKIPPED:

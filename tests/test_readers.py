@@ -47,6 +47,29 @@ def test_an_html_page_keeps_its_text_and_title_and_drops_navigation(
     assert not any("Prev" in t or "Next" in t for t in texts)
 
 
+CODE_PAGE = """<html><head><title>Choosing a distribution</title></head><body><article>
+<h1>Choosing a distribution</h1>
+<p>One of the authors was trying to install the <code class="systemitem">labplot</code><a
+id="idm251" class="indexterm"></a> package on a machine tracking unstable and it failed.</p>
+<p>He then wrote the following script to check which packages could be installed.</p>
+<pre><code>apt-get install labplot
+apt-cache policy labplot</code></pre>
+<ul><li>Pass <code>-j</code> to run jobs in parallel, as the manual says.</li></ul>
+</article></body></html>"""
+
+
+def test_inline_code_stays_in_its_sentence_and_a_code_block_is_left_out(tmp_path: Path) -> None:
+    page = tmp_path / "choosing.html"
+    page.write_text(CODE_PAGE, "utf-8")
+    texts = [s.text for s in load_document(str(page)).sentences]
+    assert (
+        "One of the authors was trying to install the labplot package on a machine tracking "
+        "unstable and it failed." in texts
+    )
+    assert "Pass -j to run jobs in parallel, as the manual says." in texts
+    assert not any("apt-cache" in t for t in texts)
+
+
 def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     from tests.page_server import ARTICLE_HTML
 
