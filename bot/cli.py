@@ -39,7 +39,12 @@ def main() -> None:
 
 @main.command("index")
 @click.argument("sources", nargs=-1)
-@click.option("--add", is_flag=True, help="Add to the documents already indexed.")
+@click.option(
+    "--add",
+    is_flag=True,
+    help="Add to the documents already indexed (with no SOURCE, keep them as they are: "
+    "to move an index to another --store).",
+)
 @click.option(
     "--allow-private-urls",
     is_flag=True,
@@ -62,7 +67,10 @@ def index_command(
 
     settings = make_settings(index_dir, model)
     notify = lambda message: echo(message, err=True)  # noqa: E731
-    documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
+    if sources or not add:
+        documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
+    else:
+        documents = []  # --add alone rewrites what is indexed, adding nothing
     built = build_index(settings, documents, add=add, notify=notify)
     for document in built.documents:
         echo(
@@ -337,4 +345,6 @@ def eval_command(
             raise InputError("--answers goes with a QA file, not a manifest.")
         echo(evaluate_manifest(qa_file, settings, baseline))
         return
+    if baseline:
+        raise InputError("--baseline goes with a manifest (.json), not a QA file.")
     evaluate_file(qa_file, load_answerer(settings), answers_out)

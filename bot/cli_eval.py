@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.cli_io import echo
-from bot.errors import ArticlebotError
+from bot.errors import OutputError
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def evaluate_file(qa_file: Path, answerer: Answerer, answers_out: Path | None) -
         try:
             answers_out.write_text(lines, "utf-8")
         except OSError as error:
-            raise ArticlebotError(f"Cannot write {answers_out} ({error.strerror}).") from None
+            raise OutputError(f"Cannot write {answers_out} ({error.strerror}).") from None
     echo(scores.summary())
     if answerer.settings.llm != "none":
         texts = "\n\n".join(d.text for d in answerer.index.documents)

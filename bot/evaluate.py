@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from bot.core import Answerer
-from bot.errors import ArticlebotError, ArticleError, InputError
+from bot.errors import ArticleError, InputError
 from bot.guard import common_words, faithful
 from bot.types import Answer, Citation, Turn
 
@@ -114,6 +114,8 @@ def load_items(path: Path) -> list[dict[str, Any]]:
         if problem:
             raise InputError(f"{path}:{number} {problem}.")
         items.append(item)
+    if not items:
+        raise ArticleError(f"The QA file {path} holds no questions.")
     return items
 
 
@@ -158,8 +160,10 @@ def load_manifest(path: Path) -> list[EvalDocument]:
         data = json.loads(path.read_text("utf-8"))
         entries = data["documents"]
         return [_eval_document(path.parent, entry) for entry in entries]
-    except (OSError, UnicodeDecodeError) as error:
-        raise ArticlebotError(f"Cannot read the manifest {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise ArticleError(f"The manifest {path} is not UTF-8 text.") from None
+    except OSError as error:
+        raise ArticleError(f"Cannot read the manifest {path} ({error.strerror}).") from None
     except (ValueError, KeyError, TypeError, AttributeError):
         raise InputError(
             f"{path} is not an evaluation manifest: it needs "

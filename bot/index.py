@@ -117,9 +117,11 @@ def build_index(
     directory = _writable(settings.index_dir)
     check_store(settings)
     with index_lock(directory):  # from reading what is indexed to the switch
-        documents = _as_documents(source, settings)
+        documents = _as_documents(source, settings, add)
         if add:
             documents = merge_documents(indexed_documents(settings, notify), documents)
+        if not documents:
+            raise ArticleError("Nothing to index: give at least one article.")
         encoder = encoder or SentenceTransformerEncoder(settings.model)
         previous = {**(previous_vectors(settings) if reuse else {}), **(known or {})}
         index = assemble(documents, encoder, previous, notify, show_progress=True)
@@ -194,10 +196,13 @@ def _paragraph_store(
     return store
 
 
-def _as_documents(source: Path | Sequence[Document] | None, settings: Settings) -> list[Document]:
+def _as_documents(
+    source: Path | Sequence[Document] | None, settings: Settings, add: bool
+) -> list[Document]:
+    """The documents to index; none is allowed with `add` (what is indexed is kept)."""
     if source is None or isinstance(source, Path):
         return load_documents([source or settings.article])
-    if not source:
+    if not source and not add:
         raise ArticleError("Nothing to index: give at least one article.")
     return list(source)
 
@@ -272,7 +277,8 @@ def open_index(settings: Settings, notify: Notify = log.warning) -> ArticleIndex
         except IndexCorruptError as error:
             if _generation_of(settings.index_dir) != manifest.get("generation"):
                 continue  # a build switched generations under us: read the new one
-            return _in_memory(settings, manifest, notify, f"{error.message} {_IN_MEMORY}")
+            notice = f"{error.message.rstrip('.')}; {_IN_MEMORY}"  # one sentence
+            return _in_memory(settings, manifest, notify, notice)
     raise IndexStoreError(f"The index in {settings.index_dir} kept changing while being read.")
 
 

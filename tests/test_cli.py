@@ -231,6 +231,20 @@ def test_a_url_is_indexed_and_a_failing_fetch_leaves_the_index_usable(
     assert data["citations"][0]["document"] == "Harbour bridge reopens after repairs"
 
 
+def test_add_with_no_source_keeps_what_is_indexed_and_adds_nothing(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    index = ["--index-dir", str(tmp_path / "one")]
+    empty = run_cli("index", *index, "--add")
+    assert empty.returncode == 3 and "Nothing to index" in empty.stderr
+    story = tmp_path / "story.txt"
+    story.write_text("Bridge reopens\n\nThe bridge reopened on Monday after repairs.\n", "utf-8")
+    assert run_cli("index", *index, str(story)).returncode == 0
+    again = run_cli("index", *index, "--add")  # as when moving it to another --store
+    assert again.returncode == 0, again.stderr
+    assert "1 document(s)" in again.stdout and "article.txt" not in again.stdout
+
+
 def test_sources_lists_and_ask_source_limits(
     run_cli: Run, page_server: Any, tmp_path: Path
 ) -> None:

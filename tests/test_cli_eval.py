@@ -76,3 +76,24 @@ def test_a_qa_file_that_cannot_be_read_is_one_line_and_exit_3(run_cli: Run, tmp_
         result = run_cli("eval", str(path))
         assert result.returncode == 3 and shown in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_empty_qa_file_or_a_missing_manifest_is_exit_3(run_cli: Run, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", "utf-8")
+    for path, shown in (
+        (empty, "holds no questions"),
+        (tmp_path / "missing.json", "Cannot read the manifest"),
+    ):
+        result = run_cli("eval", str(path))
+        assert result.returncode == 3 and shown in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_eval_flags_that_do_not_fit_are_refused(run_cli: Run, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "a1", "q": "Who spoke?", "unanswerable": true}\n', "utf-8")
+    result = run_cli("eval", str(qa), "--baseline")
+    assert result.returncode == 2 and "--baseline goes with a manifest" in result.stderr
+    full = run_cli("eval", str(qa), "--answers", "/dev/full")
+    assert full.returncode == 7 and "Cannot write /dev/full" in full.stderr, full.stderr
