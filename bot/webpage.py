@@ -13,6 +13,7 @@ byline and date that lead the document pass the same check.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -22,8 +23,13 @@ _CONTAINERS = {"doc", "main", "body", "div", "list", "table", "quote"}
 _BLOCKS = {"p", "head", "item", "row", "code", *_CONTAINERS}
 _SKIPPED = {"code", "comments", "graphic"}
 # trafilatura writes inline code ("install the <code>labplot</code> package") as it writes a
-# code block; inside a paragraph, item or heading it is part of the sentence
+# code block, and an inline <q> as a quotation block; inside a paragraph, item or heading
+# they are part of the sentence
 _PROSE = {"p", "item", "head", "cell", "hi"}
+_INLINE_IN_PROSE = {"code", "quote"}
+# inline elements whose words trafilatura drops ("passed on <time>2 January</time>" became
+# "passed on .", which the verbatim check then left out whole): unwrapped before it reads
+_UNWRAPPED = re.compile(r"</?(?:time|label|output)\b[^>]*>", re.I)
 _INVISIBLE = ("script", "style", "template", "noscript")
 # elements a browser sets apart from their neighbours: text on either side never joins
 _APART = (
@@ -43,7 +49,7 @@ def html_to_text(page: str) -> tuple[str, str]:
     import trafilatura
 
     xml = trafilatura.extract(
-        page,
+        _UNWRAPPED.sub("", page),
         output_format="xml",
         include_comments=False,
         include_tables=True,
@@ -106,7 +112,7 @@ def _blocks(element: Any) -> Iterator[str]:
     words: list[str] = [element.text or ""]
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
-        if tag == "code" and element.tag in _PROSE:
+        if tag in _INLINE_IN_PROSE and element.tag in _PROSE:
             words.append("".join(child.itertext()))
         elif tag in _BLOCKS:
             yield " ".join("".join(words).split())

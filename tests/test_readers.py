@@ -70,6 +70,21 @@ def test_inline_code_stays_in_its_sentence_and_a_code_block_is_left_out(tmp_path
     assert not any("apt-cache" in t for t in texts)
 
 
+INLINE_PAGE = """<html><head><title>Bridge</title></head><body><article><h1>Bridge</h1>
+<p>The bridge reopened on <time datetime="2024-01-02">2 January</time> after repairs.</p>
+<p>The mayor said <q>never again</q> to reporters at the opening.</p>
+</article></body></html>"""
+
+
+def test_time_and_inline_quotes_stay_in_their_sentence(tmp_path: Path) -> None:
+    page = tmp_path / "bridge.html"
+    page.write_text(INLINE_PAGE, "utf-8")
+    texts = [s.text for s in load_document(str(page)).sentences]
+    # trafilatura drops <time>'s words and makes <q> a block of its own
+    assert "The bridge reopened on 2 January after repairs." in texts
+    assert "The mayor said never again to reporters at the opening." in texts
+
+
 def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     from tests.page_server import ARTICLE_HTML
 
