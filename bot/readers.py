@@ -29,6 +29,9 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _META_CHARSET = re.compile(rb"""<meta[^<>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
 _MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
+# "[ref]: http://..." defines a link and shows nothing; "[^1]: Text." is a footnote's text
+_LINK_DEFINITION = re.compile(r"^\s{0,3}\[(?!\^)[^\[\]]+\]:\s*\S")
+_FOOTNOTE = re.compile(r"^\s{0,3}\[\^[^\[\]]+\]:\s*(.*)$")
 # a table's separator row, "| --- | :-: |": a pipe and nothing but these characters (one
 # character class: the old single pattern took quadratic time over a line of pipes)
 _TABLE_CHARS = re.compile(r"[\s:|-]*")
@@ -205,6 +208,13 @@ def markdown_to_text(markdown: str) -> str:
         if not stripped:
             flush()
             continue
+        if _LINK_DEFINITION.match(line):
+            flush()
+            continue
+        if footnote := _FOOTNOTE.match(line):
+            flush()
+            paragraph.append(footnote.group(1))
+            continue
         item = re.match(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$", line)
         if item:
             flush()
@@ -258,13 +268,32 @@ def _inline(text: str) -> str:
     """Inline Markdown to plain text: links keep their words, images and tags go. No span
     may hold its own opening character, so a line of a thousand `[` or `**` costs linear
     time, not quadratic: each attempt stops at the next opener."""
+    holding = not _HELD.search(text)  # "\\*" is a literal "*": held out of the patterns' way
+    if holding:
+        text = "".join(
+            part if part.startswith("`") else _ESCAPED.sub(_hold, part)
+            for part in _CODE_SPAN.split(text)
+        )
     for pattern, replacement in _INLINE:
         text = pattern.sub(replacement, text)
+    if holding:
+        text = _HELD.sub(lambda held: chr(ord(held.group(0)) - _HOLD), text)
     text = text.replace("|", " ")
     return " ".join(html.unescape(text).split())
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation
+_CODE_SPAN = re.compile(r"(`[^`]*`)")  # where a backslash is itself
+_HOLD = 0xE000  # private-use stand-ins for escaped characters while the patterns run
+_HELD = re.compile("[\ue021-\ue07e]")
+
+
+def _hold(escaped: re.Match[str]) -> str:
+    return chr(_HOLD + ord(escaped.group(1)))
+
+
 _INLINE = [
+    (re.compile(r"\[\^[^\[\]]+\]"), ""),  # footnote references
     (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images
     (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # links
     (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # reference links

@@ -135,6 +135,20 @@ def test_markdown_headings_are_structure_and_markup_goes() -> None:
     assert roles["The kiln reached 900 degrees on Monday."] == "body"
 
 
+def test_markdown_escapes_footnotes_and_link_definitions_read_as_rendered() -> None:
+    markdown = (
+        "Escaped \\*stars\\* stay, 5 \\* 3 is 15, and `a\\.b` keeps its backslash.[^1]\n\n"
+        "See [the guide][ref] for more.\n\n"
+        "[ref]: http://example.test/guide\n"
+        "[^1]: The footnote says so.\n"
+    )
+    assert markdown_to_text(markdown).split("\n\n") == [
+        "Escaped *stars* stay, 5 * 3 is 15, and a\\.b keeps its backslash.",
+        "See the guide for more.",
+        "The footnote says so.",
+    ]
+
+
 def test_a_markdown_table_is_read_a_row_at_a_time_with_its_column_names() -> None:
     markdown = (
         "# Budget\n\n| Department | Budget | Head |\n|---|---:|---|\n"
