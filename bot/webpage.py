@@ -119,6 +119,10 @@ def _blocks(element: Any) -> Iterator[str]:
             words = []
             if tag not in _SKIPPED:
                 yield from _blocks(child)
+        elif tag == "cell" and _holds_blocks(child):  # a table used for layout: its cells
+            yield " ".join("".join(words).split())  # hold the page's paragraphs, read as such
+            words = []
+            yield from _blocks(child)
         elif tag == "cell":  # cells of a row are apart on the page, though they may touch
             words.append(f" {''.join(child.itertext())} ")
         elif tag == "lb":
@@ -127,6 +131,10 @@ def _blocks(element: Any) -> Iterator[str]:
             words.append("".join(child.itertext()))
         words.append(child.tail or "")
     yield " ".join("".join(words).split())
+
+
+def _holds_blocks(cell: Any) -> bool:
+    return any(isinstance(e.tag, str) and e.tag in _BLOCKS for e in cell.iterdescendants())
 
 
 def visible_text(page: str) -> str:

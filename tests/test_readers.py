@@ -85,6 +85,28 @@ def test_time_and_inline_quotes_stay_in_their_sentence(tmp_path: Path) -> None:
     assert "The mayor said never again to reporters at the opening." in texts
 
 
+LAYOUT_PAGE = """<html><head><title>Library internals</title></head><body>
+<table><tr><td><a href="/">Home</a></td><td><h1>Library internals</h1>
+<h3>Introduction</h3>
+<p>This document describes how the library processes a stylesheet.</p>
+<p>Note: this documentation is incomplete, so patches are welcome.</p>
+<h3>Basics</h3>
+<p>XSLT is a transformation language. It takes an input document and a stylesheet.</p>
+</td></tr></table>
+<table><tr><th>Name</th><th>Role</th></tr><tr><td>Ada</td><td>maintainer</td></tr></table>
+</body></html>"""
+
+
+def test_a_table_used_for_layout_is_read_as_the_paragraphs_it_holds(tmp_path: Path) -> None:
+    page = tmp_path / "internals.html"
+    page.write_text(LAYOUT_PAGE, "utf-8")
+    texts = [s.text for s in load_document(str(page)).sentences]
+    # a cell holding the whole page was one block, which the verbatim check then left out
+    assert "This document describes how the library processes a stylesheet." in texts
+    assert "XSLT is a transformation language." in texts
+    assert any("Ada" in t and "maintainer" in t for t in texts)  # a data table: a row
+
+
 def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     from tests.page_server import ARTICLE_HTML
 
