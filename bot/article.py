@@ -57,6 +57,9 @@ _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 # a gap of 3+ spaces between words, not after a sentence's end ("dates.  zlib" is prose)
 _COLUMN_GAP = re.compile(r"[^\s.!?:;,]\s{3,}\S")
 MIN_TABLE_ROWS = 3
+# tables drawn with box-drawing characters (groff's text output): rows between rule lines
+_BOX_RULE = re.compile(r"^\s*[\u2500-\u257f][\u2500-\u257f\s]*$")
+_BOX_BAR = re.compile(r"[\u2502\u2503\u2551]")  # │ ┃ ║
 MIN_RECORD_LINES = 6  # lines of a block with no full stop that are read one by one
 # a bullet, unlike a number ("1. Debian will remain 100% free"), does not head a clause
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
@@ -215,6 +218,9 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         (m.start() + block_start, m.end() + block_start)
         for m in re.finditer(r"[^\n]+", text[block_start:end])
     ]
+    if _is_box_table(text, lines):
+        yield from _box_rows(text, lines)
+        return
     if _is_table(text, lines):
         yield from _table_rows(text, lines)
         return
@@ -258,6 +264,31 @@ def _is_table(text: str, lines: list[tuple[int, int]]) -> bool:
     rows = [text[start:end].strip() for start, end in lines]
     columned = sum(1 for row in rows if _COLUMN_GAP.search(row))
     return len(rows) >= MIN_TABLE_ROWS and columned >= 0.6 * len(rows)
+
+
+def _is_box_table(text: str, lines: list[tuple[int, int]]) -> bool:
+    drawn = sum(
+        1
+        for start, end in lines
+        if _BOX_BAR.search(text[start:end]) or _BOX_RULE.match(text[start:end])
+    )
+    return len(lines) >= MIN_TABLE_ROWS and drawn >= 0.6 * len(lines)
+
+
+def _box_rows(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """A drawn table a row at a time: the lines between two rules ("├────┼───┤") are one
+    row, its wrapped cells with it; joined, a table was one sentence of thousands of
+    characters."""
+    row: tuple[int, int] | None = None
+    for start, end in lines:
+        if _BOX_RULE.match(text[start:end]):
+            if row is not None:
+                yield _trimmed(text, *row)
+            row = None
+            continue
+        row = (start, end) if row is None else (row[0], end)
+    if row is not None:
+        yield _trimmed(text, *row)
 
 
 def _table_rows(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:

@@ -228,3 +228,24 @@ def test_a_table_is_read_a_row_at_a_time_with_its_wrapped_cells() -> None:
         t.startswith("gregbook/") and t.endswith("the Definitive Guide, 1999") for t in texts
     )
     assert "Prose follows." in texts
+
+
+def test_a_drawn_table_is_read_a_row_at_a_time() -> None:
+    document = parse_article(
+        "Opcodes\n\n"
+        "┌──────────────┬────────┐\n"
+        "│Packet Name   │Encoding│\n"
+        "├──────────────┼────────┤\n"
+        "│BroadcastQuery│1       │\n"
+        "├──────────────┼────────┤\n"
+        "│Query         │2       │\n"
+        "├──────────────┼────────┤\n"
+        "│IndirectQuery │3       │\n"
+        "└──────────────┴────────┘\n\n"
+        "Packet opcodes are 16-bit integers.\n"
+    )
+    texts = [s.text for s in document.sentences]
+    # every line as long as the others, it was read as one wrapped sentence of the table
+    assert "│Query         │2       │" in texts
+    assert not any("┼" in t for t in texts)  # rules are not sentences
+    assert "Packet opcodes are 16-bit integers." in texts
