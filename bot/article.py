@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ArticleError
+from bot.text_tables import box_rows, is_box_table, is_table, table_rows, trimmed
 from bot.types import Document, Paragraph, Sentence
 
 MAX_ARTICLE_BYTES = 20 * 1024 * 1024
@@ -55,11 +56,6 @@ _END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 # a gap of 3+ spaces between words, not after a sentence's end ("dates.  zlib" is prose)
-_COLUMN_GAP = re.compile(r"[^\s.!?:;,]\s{3,}\S")
-MIN_TABLE_ROWS = 3
-# tables drawn with box-drawing characters (groff's text output): rows between rule lines
-_BOX_RULE = re.compile(r"^\s*[\u2500-\u257f][\u2500-\u257f\s]*$")
-_BOX_BAR = re.compile(r"[\u2502\u2503\u2551]")  # │ ┃ ║
 MIN_RECORD_LINES = 6  # lines of a block with no full stop that are read one by one
 # a bullet, unlike a number ("1. Debian will remain 100% free"), does not head a clause
 _BULLET = re.compile(r"^\s*[-*•+]\s+")
@@ -218,32 +214,32 @@ def _block_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         (m.start() + block_start, m.end() + block_start)
         for m in re.finditer(r"[^\n]+", text[block_start:end])
     ]
-    if _is_box_table(text, lines):
-        yield from _box_rows(text, lines)
+    if is_box_table(text, lines):
+        yield from box_rows(text, lines)
         return
-    if _is_table(text, lines):
-        yield from _table_rows(text, lines)
+    if is_table(text, lines):
+        yield from table_rows(text, lines)
         return
     if len(lines) >= MIN_RECORD_LINES and not _TERMINATOR.search(text[start:end] + " "):
         # a list of records with no full stop anywhere: joined, they were one "sentence"
         # of thousands of characters, cited whole
-        yield from (_trimmed(text, *line) for line in lines)
+        yield from (trimmed(text, *line) for line in lines)
         return
     current: tuple[int, int] | None = None
     for i, (line_start, line_end) in enumerate(lines):
         line = text[line_start:line_end]
         if current is not None and (_RULE.match(line) or _opens_item(text, current, line)):
-            yield _trimmed(text, *current)
+            yield trimmed(text, *current)
             current = None
         if _RULE.match(line):
             continue
         current = (line_start, line_end) if current is None else (current[0], line_end)
         next_line = text[lines[i + 1][0] : lines[i + 1][1]] if i + 1 < len(lines) else ""
         if current == (line_start, line_end) and _heads_indented_body(line, next_line):
-            yield _trimmed(text, *current)
+            yield trimmed(text, *current)
             current = None
     if current is not None:
-        yield _trimmed(text, *current)
+        yield trimmed(text, *current)
 
 
 def _opens_item(text: str, current: tuple[int, int], line: str) -> bool:
@@ -258,53 +254,6 @@ def _opens_item(text: str, current: tuple[int, int], line: str) -> bool:
     return not (in_sentence and line[marker.end() :].lstrip()[:1].islower())
 
 
-def _is_table(text: str, lines: list[tuple[int, int]]) -> bool:
-    """Rows set out in columns ("README        =>  This file"): most lines have a gap of
-    several spaces inside them that no sentence end explains (read by `_table_rows`)."""
-    rows = [text[start:end].strip() for start, end in lines]
-    columned = sum(1 for row in rows if _COLUMN_GAP.search(row))
-    return len(rows) >= MIN_TABLE_ROWS and columned >= 0.6 * len(rows)
-
-
-def _is_box_table(text: str, lines: list[tuple[int, int]]) -> bool:
-    drawn = sum(
-        1
-        for start, end in lines
-        if _BOX_BAR.search(text[start:end]) or _BOX_RULE.match(text[start:end])
-    )
-    return len(lines) >= MIN_TABLE_ROWS and drawn >= 0.6 * len(lines)
-
-
-def _box_rows(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """A drawn table a row at a time: the lines between two rules ("├────┼───┤") are one
-    row, its wrapped cells with it; joined, a table was one sentence of thousands of
-    characters."""
-    row: tuple[int, int] | None = None
-    for start, end in lines:
-        if _BOX_RULE.match(text[start:end]):
-            if row is not None:
-                yield _trimmed(text, *row)
-            row = None
-            continue
-        row = (start, end) if row is None else (row[0], end)
-    if row is not None:
-        yield _trimmed(text, *row)
-
-
-def _table_rows(text: str, lines: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """A row per line with columns; a line without (a wrapped cell) goes on the row above."""
-    row: tuple[int, int] | None = None
-    for start, end in lines:
-        if row is not None and not _COLUMN_GAP.search(text[start:end].strip()):
-            row = (row[0], end)
-            continue
-        if row is not None:
-            yield _trimmed(text, *row)
-        row = (start, end)
-    if row is not None:
-        yield _trimmed(text, *row)
-
-
 def _heads_indented_body(line: str, next_line: str) -> bool:
     """'    1. Debian will remain 100% free' over a more indented body is a heading (only a
     paragraph's first line can be one); a line whose next one goes on in lower case ("says
@@ -316,12 +265,6 @@ def _heads_indented_body(line: str, next_line: str) -> bool:
     indent = len(line) - len(line.lstrip())
     body_indent = len(next_line) - len(next_line.lstrip())
     return body_indent > indent and len(line.split()) <= 12 and not _LIST_MARKER.match(next_line)
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    chunk = text[start:end]
-    lead = len(chunk) - len(chunk.lstrip())
-    return start + lead, start + lead + len(chunk.strip())
 
 
 def _has_blank_lines_or_wraps(text: str) -> bool:
