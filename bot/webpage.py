@@ -68,10 +68,11 @@ def html_to_text(page: str) -> tuple[str, str]:
     blocks = xml_blocks(xml) if xml else []
     if blocks and blocks[0] == title:
         blocks = blocks[1:]  # the page's own headline: it leads the header instead
-    body = [block for block in blocks if on_page.holds(block)]
+    kept = [line for line in header if line and on_page.anywhere(line)]
+    # a byline or date the page also sets as a paragraph ("<p><time>...</time></p>") leads once
+    body = [block for block in blocks if block not in kept and on_page.holds(block)]
     if not body:
         return "", title if on_page.anywhere(title) else ""
-    kept = [line for line in header if line and on_page.anywhere(line)]
     return "\n\n".join(kept + body), title if on_page.anywhere(title) else ""
 
 

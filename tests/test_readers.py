@@ -118,6 +118,8 @@ def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     assert roles["Harbour bridge reopens after repairs"] == "title"
     assert roles["By Jane Reporter"] == "credit"
     assert document.date == "2024-03-05"
+    # the page sets its date as a paragraph too: it leads once
+    assert [p.text for p in document.paragraphs].count("2024-03-05") == 1
     text = " ".join(s.text for s in document.sentences)
     assert "240 steel cables" in text
     assert "Subscribe" not in text and "tracking" not in text and "Sport" not in text
