@@ -65,23 +65,17 @@ def test_answers_out_goes_with_a_qa_file_not_a_manifest(run_cli: Run, tmp_path: 
     assert "Traceback" not in result.stderr
 
 
-def test_a_qa_file_that_cannot_be_read_is_one_line_and_exit_3(run_cli: Run, tmp_path: Path) -> None:
+def test_a_qa_file_or_manifest_that_cannot_be_read_is_one_line_and_exit_3(
+    run_cli: Run, tmp_path: Path
+) -> None:
     binary = tmp_path / "binary.jsonl"
     binary.write_bytes(b"\xff\xfe\x00garbage")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n", "utf-8")
     for path, shown in (
         (tmp_path / "missing.jsonl", "No such file"),
         (tmp_path, "directory"),
         (binary, "not UTF-8"),
-    ):
-        result = run_cli("eval", str(path))
-        assert result.returncode == 3 and shown in result.stderr, result.stderr
-        assert len(result.stderr.strip().splitlines()) == 1
-
-
-def test_an_empty_qa_file_or_a_missing_manifest_is_exit_3(run_cli: Run, tmp_path: Path) -> None:
-    empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n\n", "utf-8")
-    for path, shown in (
         (empty, "holds no questions"),
         (tmp_path / "missing.json", "Cannot read the manifest"),
     ):

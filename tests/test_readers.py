@@ -14,6 +14,12 @@ from bot.types import Raw
 from tests.hostile import shown_text
 
 
+def page_sentences(tmp_path: Path, page: str) -> list[str]:
+    path = tmp_path / "page.html"
+    path.write_text(page, "utf-8")
+    return [s.text for s in load_document(str(path)).sentences]
+
+
 def body_sentences(path: Path) -> list[str]:
     return [s.text for s in load_document(str(path)).sentences if s.role == "body"]
 
@@ -59,9 +65,7 @@ apt-cache policy labplot</code></pre>
 
 
 def test_inline_code_stays_in_its_sentence_and_a_code_block_is_left_out(tmp_path: Path) -> None:
-    page = tmp_path / "choosing.html"
-    page.write_text(CODE_PAGE, "utf-8")
-    texts = [s.text for s in load_document(str(page)).sentences]
+    texts = page_sentences(tmp_path, CODE_PAGE)
     assert (
         "One of the authors was trying to install the labplot package on a machine tracking "
         "unstable and it failed." in texts
@@ -77,9 +81,7 @@ INLINE_PAGE = """<html><head><title>Bridge</title></head><body><article><h1>Brid
 
 
 def test_time_and_inline_quotes_stay_in_their_sentence(tmp_path: Path) -> None:
-    page = tmp_path / "bridge.html"
-    page.write_text(INLINE_PAGE, "utf-8")
-    texts = [s.text for s in load_document(str(page)).sentences]
+    texts = page_sentences(tmp_path, INLINE_PAGE)
     # trafilatura drops <time>'s words and makes <q> a block of its own
     assert "The bridge reopened on 2 January after repairs." in texts
     assert "The mayor said never again to reporters at the opening." in texts
@@ -98,9 +100,7 @@ LAYOUT_PAGE = """<html><head><title>Library internals</title></head><body>
 
 
 def test_a_table_used_for_layout_is_read_as_the_paragraphs_it_holds(tmp_path: Path) -> None:
-    page = tmp_path / "internals.html"
-    page.write_text(LAYOUT_PAGE, "utf-8")
-    texts = [s.text for s in load_document(str(page)).sentences]
+    texts = page_sentences(tmp_path, LAYOUT_PAGE)
     # a cell holding the whole page was one block, which the verbatim check then left out
     assert "This document describes how the library processes a stylesheet." in texts
     assert "XSLT is a transformation language." in texts
