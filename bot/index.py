@@ -117,7 +117,7 @@ def build_index(
     directory = _writable(settings.index_dir)
     check_store(settings)
     with index_lock(directory):  # from reading what is indexed to the switch
-        documents = _as_documents(source, settings, add)
+        documents = _as_documents(source, settings)
         if add:
             documents = merge_documents(indexed_documents(settings, notify), documents)
         if not documents:
@@ -196,14 +196,10 @@ def _paragraph_store(
     return store
 
 
-def _as_documents(
-    source: Path | Sequence[Document] | None, settings: Settings, add: bool
-) -> list[Document]:
-    """The documents to index; none is allowed with `add` (what is indexed is kept)."""
+def _as_documents(source: Path | Sequence[Document] | None, settings: Settings) -> list[Document]:
+    """The documents to index (none, with `add`: what is indexed is kept as it is)."""
     if source is None or isinstance(source, Path):
         return load_documents([source or settings.article])
-    if not source and not add:
-        raise ArticleError("Nothing to index: give at least one article.")
     return list(source)
 
 

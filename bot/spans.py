@@ -17,6 +17,7 @@ from bot.text import (
     STOPWORDS,
     WH_WORDS,
     QuestionType,
+    names_at_length,
     stem,
     words,
 )
@@ -68,7 +69,7 @@ def candidate_spans(
     asked = _stems(question)
     names = [m for m in _name_matches(sentence) if not _stems(m.group(0)) <= asked]
     if kind.focus == NAME_PART:  # "Lavrov's first name?": the name that holds "Lavrov"
-        return [(m.start(), m.end()) for m in names if _stems(m.group(0)) & asked]
+        return [(m.start(), m.end()) for m in names if names_at_length(m.group(0), question)]
     if kind.kind == "place":
         preferred = [m for m in names if _LOCATIVE_BEFORE.search(sentence[: m.start()])]
     else:

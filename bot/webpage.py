@@ -115,15 +115,12 @@ def _blocks(element: Any) -> Iterator[str]:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in _INLINE_IN_PROSE and element.tag in _PROSE:
             words.append("".join(child.itertext()))
-        elif tag in _BLOCKS:
-            yield " ".join("".join(words).split())
+        elif tag in _BLOCKS or (tag == "cell" and _holds_blocks(child)):
+            # a cell holding paragraphs or headings is a table used for layout: read as them
+            yield _joined(words)
             words = []
             if tag not in _SKIPPED:
                 yield from _blocks(child)
-        elif tag == "cell" and _holds_blocks(child):  # a table used for layout: its cells
-            yield " ".join("".join(words).split())  # hold the page's paragraphs, read as such
-            words = []
-            yield from _blocks(child)
         elif tag == "cell":  # cells of a row are apart on the page, though they may touch
             words.append(f" {''.join(child.itertext())} ")
         elif tag == "lb":
@@ -131,7 +128,11 @@ def _blocks(element: Any) -> Iterator[str]:
         elif tag:
             words.append("".join(child.itertext()))
         words.append(child.tail or "")
-    yield " ".join("".join(words).split())
+    yield _joined(words)
+
+
+def _joined(words: list[str]) -> str:
+    return " ".join("".join(words).split())
 
 
 def _holds_blocks(cell: Any) -> bool:
