@@ -30,6 +30,12 @@ _INLINE_IN_PROSE = {"code", "quote"}
 # inline elements whose words trafilatura drops ("passed on <time>2 January</time>" became
 # "passed on .", which the verbatim check then left out whole): unwrapped before it reads
 _UNWRAPPED = re.compile(r"</?(?:time|label|output)\b[^>]*>", re.I)
+# two or more <br> in a row show a blank line, a paragraph break, but trafilatura merges them
+# into one <lb/> ("rain<br><br>Temperatures" read as one sentence). A noncharacter between
+# them keeps them apart; trafilatura drops it as unprintable, leaving <lb/><lb/>, which
+# _blocks reads as the end of a block. [^<>], not [^>]: a run of "<br" stays linear.
+_BREAK_RUN = re.compile(r"<br\b[^<>]*>(?:(?:\s|&nbsp;|&#160;)*<br\b[^<>]*>)+", re.I)
+_BREAK_MARK = "\ufdd0"
 _INVISIBLE = ("script", "style", "template", "noscript")
 # elements a browser sets apart from their neighbours: text on either side never joins
 _APART = (
@@ -49,7 +55,7 @@ def html_to_text(page: str) -> tuple[str, str]:
     import trafilatura
 
     xml = trafilatura.extract(
-        _UNWRAPPED.sub("", page),
+        _BREAK_RUN.sub(f"<br>{_BREAK_MARK}<br>", _UNWRAPPED.sub("", page)),
         output_format="xml",
         include_comments=False,
         include_tables=True,
@@ -65,7 +71,7 @@ def html_to_text(page: str) -> tuple[str, str]:
     on_page = PageText(visible_text(page))
     if metadata and metadata.date:
         header.append(shown_date(metadata.date, on_page))
-    blocks = xml_blocks(xml) if xml else []
+    blocks = xml_blocks(xml.replace(_BREAK_MARK, "")) if xml else []
     if blocks and blocks[0] == title:
         blocks = blocks[1:]  # the page's own headline: it leads the header instead
     kept = [line for line in header if line and on_page.anywhere(line)]
@@ -111,6 +117,7 @@ def xml_blocks(xml: str) -> list[str]:
 def _blocks(element: Any) -> Iterator[str]:
     """The element's own words as one block, and each nested block as its own, in order."""
     words: list[str] = [element.text or ""]
+    after_break = False  # the last child was a line break with no words after it
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
         if tag in _INLINE_IN_PROSE and element.tag in _PROSE:
@@ -123,11 +130,15 @@ def _blocks(element: Any) -> Iterator[str]:
                 yield from _blocks(child)
         elif tag == "cell":  # cells of a row are apart on the page, though they may touch
             words.append(f" {''.join(child.itertext())} ")
+        elif tag == "lb" and after_break:  # a blank line: the block ends, as on the page
+            yield _joined(words)
+            words = []
         elif tag == "lb":
             words.append(" ")
         elif tag:
             words.append("".join(child.itertext()))
         words.append(child.tail or "")
+        after_break = tag == "lb" and not (child.tail or "").strip()
     yield _joined(words)
 
 

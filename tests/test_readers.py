@@ -107,6 +107,26 @@ def test_a_table_used_for_layout_is_read_as_the_paragraphs_it_holds(tmp_path: Pa
     assert any("Ada" in t and "maintainer" in t for t in texts)  # a data table: a row
 
 
+BREAKS_PAGE = """<html><head><title>Weather</title></head><body><article><h1>Weather</h1>
+<p>The week starts wet with heavy rain<br><br>Temperatures will fall on Thursday in the north.</p>
+<div>Snow is likely on the hills by Friday night<br />&nbsp;<br/>Roads may close in the
+east<br>and the ferries may stop for the weekend.</div>
+</article></body></html>"""
+
+
+def test_two_line_breaks_end_a_paragraph_and_one_does_not(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(BREAKS_PAGE, "utf-8")
+    paragraphs = {s.text: s.paragraph for s in load_document(str(path)).sentences}
+    # trafilatura made <br><br> one <lb/>: "rain Temperatures will fall" was one citation
+    rain = paragraphs.get("The week starts wet with heavy rain")
+    assert rain and rain < paragraphs["Temperatures will fall on Thursday in the north."]
+    snow = paragraphs.get("Snow is likely on the hills by Friday night")
+    # one <br> stays a line break inside its paragraph
+    roads = "Roads may close in the east and the ferries may stop for the weekend."
+    assert snow and snow < paragraphs[roads], paragraphs
+
+
 def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
     from tests.page_server import ARTICLE_HTML
 
