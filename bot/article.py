@@ -35,7 +35,17 @@ _LINE_END = re.compile(r"\r?\n\s*")
 UNWRAPPED_LINE = 120  # a line longer than this was not hard-wrapped
 # A terminator, any closing quotes or brackets, then whitespace. The lookbehind starts a
 # match only at the first of a run of dots, so a long run costs linear time, not quadratic.
-_TERMINATOR = re.compile(r"(?<![.!?])[.!?]+[\"'”’)\]]*(?=\s)")
+# Chinese and Japanese full stops ("。", "！", "？", "．" but before a digit) end a sentence
+# with no space or capital after; a closing quote after one ends it only before a space, an
+# opening quote or the end ("「行く。」と言った。" is one sentence, as '"Go." he said' is).
+_CJK_ENDS = "。！？．"
+_CJK_CLOSERS = "」』）〕】》〉”’\"')\\]］"
+_CJK_OPENERS = "「『（〔【《〈“‘\"'(\\[［"
+_TERMINATOR = re.compile(
+    r"(?<![.!?])[.!?]+[\"'”’)\]]*(?=\s)"
+    rf"|(?<![{_CJK_ENDS}])(?:[。！？]|．(?![0-9０-９]))++"
+    rf"(?:[{_CJK_CLOSERS}]++(?=[\s{_CJK_OPENERS}]|\Z)|(?![{_CJK_CLOSERS}]))"
+)
 _SPACE = re.compile(r"\s*")
 MAX_JOINED = 6  # pieces one quotation or bracket may hold together
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
@@ -52,7 +62,7 @@ _CREDIT = re.compile(
     r"|^(?:(?:written|compiled|edited|drafted|reported|text)\s+)?by\s+(?-i:[A-Z])|\bagencies\b",
     re.I,
 )
-_END_PUNCTUATION = re.compile(r"[.!?][\"'”’)\]]*$")
+_END_PUNCTUATION = re.compile(rf"[.!?{_CJK_ENDS}][\"'”’)\]{_CJK_CLOSERS}]*$")
 _RULE = re.compile(r"^\s*(?:[_\-=*~#]\s*){3,}$")
 _LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|[-*•+])\s+")
 # a gap of 3+ spaces between words, not after a sentence's end ("dates.  zlib" is prose)
@@ -292,8 +302,10 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
     current = marker.end() if marker and marker.end() < len(paragraph) else 0
     for match in _TERMINATOR.finditer(paragraph, current):
         cut = match.end()
-        if not _SENTENCE_START.match(paragraph, cut) or _is_abbreviation(
-            paragraph, current, match.start()
+        cjk = paragraph[match.start()] in _CJK_ENDS  # no capital or space to wait for
+        if not cjk and (
+            not _SENTENCE_START.match(paragraph, cut)
+            or _is_abbreviation(paragraph, current, match.start())
         ):
             continue
         yield current, cut

@@ -150,10 +150,33 @@ def test_lines_of_records_with_no_full_stop_are_read_one_by_one() -> None:
     assert len(parse_article(f"{few}\n\nBody text here.").sentences) == 2
 
 
+def test_cjk_full_stops_end_sentences_without_a_space_or_a_capital() -> None:
+    # "。" was no sentence end: a Chinese or Japanese passage was one citation
+    assert texts("北京今天下雨。气温将下降！明天会晴吗？会的．风很大。") == [
+        "北京今天下雨。",
+        "气温将下降！",
+        "明天会晴吗？",
+        "会的．",
+        "风很大。",
+    ]
+    # a quotation goes on into its sentence, as '"Go." he said' does; a decimal point is no end
+    assert texts("彼は「行く。」と言った。次の日は３．５度だった。 「雨だ。」「本当？」") == [
+        "彼は「行く。」と言った。",
+        "次の日は３．５度だった。",
+        "「雨だ。」",
+        "「本当？」",
+    ]
+    assert texts("“你好。”他说。The next day was fine.") == [
+        "“你好。”他说。",
+        "The next day was fine.",
+    ]
+
+
 @pytest.mark.parametrize(
     "body",
     [
         "x" + "." * 200_000 + "y",  # a run of dots with no space after it
+        "x" + "。" * 200_000 + "」y",  # a run of CJK full stops, then a quotation going on
         "(" + " ".join("Sentence number one." for _ in range(60_000)),  # a bracket never closed
         '"' + " ".join("Sentence number one." for _ in range(60_000)),  # a quotation never closed
         " ".join("Sentence number one." for _ in range(60_000)),  # one long paragraph
