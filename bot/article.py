@@ -104,7 +104,7 @@ def read_bytes(path: Path, limit: int = MAX_ARTICLE_BYTES) -> bytes:
 def decode_article(data: bytes, *, name: str = "article") -> str:
     """Decode UTF-8 text; binary or undecodable input is refused clearly. Control
     characters are removed (line breaks become newlines), so an article can never move a
-    terminal's cursor, retitle its window or hide text."""
+    terminal's cursor, retitle its window or hide text; so are invisible ones (INVISIBLE)."""
     kind = _document_format(data)
     if kind:
         raise ArticleError(
@@ -128,9 +128,16 @@ def decode_article(data: bytes, *, name: str = "article") -> str:
 # C0 and C1 controls and DEL, but tab and newline; CR, FF and VT end lines
 _CONTROLS: dict[int, str | None] = {c: None for c in (*range(32), *range(127, 160))}
 _CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
-# bidirectional embeddings, overrides and isolates: quoted, they reorder what a terminal or
-# a chat shows ("Trojan Source"); the letters stay, only the reordering goes
-_CONTROLS |= {c: None for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# Bidi embeddings, overrides and isolates reorder what a terminal or chat shows ("Trojan
+# Source"): the letters stay, the reordering goes. Zero-width characters, the soft hyphen
+# and the bidi marks, unseen, split a word ("Mos\u200bcow" is not "Moscow") and rode along
+# in citations. The HTML reader's check ignores them all (trafilatura drops them).
+INVISIBLE = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200D))
+INVISIBLE |= dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200c\u200e\u200f\u2060\ufeff"))
+_CONTROLS |= {c: None for c in INVISIBLE if c != 0x200D}
+# a zero-width joiner between two pictures draws one (woman + microscope: a scientist)
+_PICTURES = "\u2300-\u2bff\U0001f000-\U0001faff"
+_LOOSE_JOINER = re.compile(f"(?<![{_PICTURES}\ufe0f])\u200d|\u200d(?![{_PICTURES}])")
 
 
 # formats a user may hand over that are not text: named, so the error says what to do
@@ -148,7 +155,8 @@ def _document_format(data: bytes) -> str:
 
 
 def without_controls(text: str) -> str:
-    return text.replace("\r\n", "\n").translate(_CONTROLS)
+    text = text.replace("\r\n", "\n").translate(_CONTROLS)
+    return _LOOSE_JOINER.sub("", text) if "\u200d" in text else text
 
 
 def _control_ratio(data: bytes) -> float:

@@ -17,7 +17,13 @@ from itertools import zip_longest
 from pathlib import Path, PurePath
 from typing import Any
 
-from bot.article import MAX_ARTICLE_BYTES, decode_article, parse_article, read_bytes
+from bot.article import (
+    MAX_ARTICLE_BYTES,
+    decode_article,
+    parse_article,
+    read_bytes,
+    without_controls,
+)
 from bot.errors import ArticleError
 from bot.inflate import inflate
 from bot.logsafety import redact_url
@@ -121,6 +127,9 @@ def document_from(raw: Raw) -> Document:
         rendered, title = markdown_to_text(text), ""
     else:
         rendered, title = text, ""
+    # entities are decoded after the bytes were cleaned ("&#8203;", "&lrm;", "&#x202e;"):
+    # what they stand for is removed as it would have been from the bytes
+    rendered, title = without_controls(rendered), without_controls(title)
     if not rendered.strip():
         raise ArticleError(f"{raw.source} has no readable text.")
     sha = raw.sha256 or hashlib.sha256(raw.data).hexdigest()

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from bot.article import INVISIBLE
+
 # trafilatura's XML: elements whose children are blocks, and blocks that are not prose
 _CONTAINERS = {"doc", "main", "body", "div", "list", "table", "quote"}
 _BLOCKS = {"p", "head", "item", "row", "code", *_CONTAINERS}
@@ -175,7 +177,9 @@ def visible_text(page: str) -> str:
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.split())
+    # invisible characters aside too: trafilatura drops them ("Mos&#8203;cow" is "Moscow"),
+    # and a paragraph holding one was left out as not on the page
+    return " ".join(text.translate(INVISIBLE).split())
 
 
 class PageText:

@@ -4,6 +4,7 @@ and an independent reading of what a browser shows of a page."""
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 
 from hypothesis import strategies as st
@@ -17,6 +18,9 @@ APART = {
     *("td", "th", "thead", "title", "tr", "ul"),
 }
 HIDDEN = {"script", "style"}
+# characters a browser draws nothing for and the readers remove: zero-width characters, the
+# soft hyphen, bidi marks, embeddings, overrides and isolates
+UNSEEN = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 class _Visible(HTMLParser):
@@ -43,7 +47,7 @@ def shown_text(page: str) -> str:
     parser = _Visible()
     parser.feed(page)
     parser.close()
-    return " ".join("".join(parser.parts).split())
+    return " ".join(UNSEEN.sub("", "".join(parser.parts)).split())
 
 
 # text that Markdown, HTML or a terminal would read as something else

@@ -11,7 +11,7 @@ from bot.article import fold_lines
 from bot.errors import ArticleError
 from bot.readers import document_from, load_document, markdown_to_text, read_file
 from bot.types import Raw
-from tests.hostile import shown_text
+from tests.hostile import UNSEEN, shown_text
 
 
 def page_sentences(tmp_path: Path, page: str) -> list[str]:
@@ -248,7 +248,7 @@ def test_a_suffix_does_not_hide_html(tmp_path: Path) -> None:
 
 
 def words(text: str) -> set[str]:
-    return set(re.findall(r"[^\W_]+", text.lower()))
+    return set(re.findall(r"[^\W_]+", UNSEEN.sub("", text).lower()))  # "a\u200bb" reads "ab"
 
 
 def check_sentences(raw: Raw, source_text: str) -> None:
@@ -301,6 +301,25 @@ def html_pages(draw: st.DrawFn) -> str:
 def test_random_html_never_crashes_and_never_invents_text(page: str) -> None:
     # what a browser shows: inline tags side by side make one word ("<em>0</em><em>0</em>")
     check_sentences(Raw("fuzz.html", page.encode(), "html"), shown_text(page))
+
+
+@pytest.mark.parametrize("kind", ["text", "markdown", "html"])
+def test_zero_width_characters_and_bidi_marks_are_removed_on_reading(kind: str) -> None:
+    hidden = "The summit moved from Mos\u200bcow\u200e to Ri\u2060ga\ufeff and Ta\u200dllinn\u200f."
+    # entities are decoded after the bytes are read: they are removed too
+    coded = "Talks were held in Vil&#8203;nius&lrm; and War&zwj;saw in the spring."
+    emoji = "The lab team \U0001f469\u200d\U0001f52c won the prize this year."  # one picture
+    body = f"{hidden}\n\n{coded}\n\n{emoji}" if kind != "text" else f"{hidden}\n\n{emoji}"
+    page = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+    data = f"<html><body><article>{page}</article></body></html>" if kind == "html" else body
+    document = document_from(Raw("x", f"Title\n\n{data}".encode(), kind))
+    texts = [s.text for s in document.sentences]
+    # they split a word for matching ("Mos\u200bcow" is not "Moscow") and rode in citations
+    assert "The summit moved from Moscow to Riga and Tallinn." in texts, texts
+    assert kind == "text" or "Talks were held in Vilnius and Warsaw in the spring." in texts
+    assert not re.search("[\u200b\u200c\u200e\u200f\u2060\ufeff]", document.text)
+    if kind != "html":  # trafilatura drops every joiner; elsewhere one inside an emoji stays
+        assert emoji in texts
 
 
 def test_the_same_page_read_twice_gives_the_same_document(tmp_path: Path) -> None:
