@@ -60,7 +60,8 @@ def index_command(
     model: str | None,
 ) -> None:
     """Index SOURCE files (.txt, .md, .html, optionally .gz) and http(s) URLs
-    (default: data/article.txt). Unchanged documents are not embedded again."""
+    (default: data/article.txt); '-' reads one piped to stdin. Unchanged documents are not
+    embedded again."""
     from bot.fetch import FetchPolicy
     from bot.index import build_index
     from bot.readers import load_documents

@@ -10,7 +10,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import html
+import os
 import re
+import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from itertools import zip_longest
@@ -31,6 +34,8 @@ from bot.types import Document, Raw
 from bot.webpage import html_to_text
 
 MAX_TITLE_CHARS = 200
+STDIN = "/dev/stdin"  # what a document piped in is called: it has no path of its own
+STDIN_NAMES = ("-", STDIN)
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 _META_CHARSET = re.compile(rb"""<meta[^<>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
@@ -61,7 +66,11 @@ def load_document(source: str, policy: Any = None) -> Document:
     if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source):
         shown = redact_url(source)
         raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {shown!r}.")
-    return document_from(read_file(Path(source).expanduser().resolve()))
+    if source in STDIN_NAMES and not _stdin_is_a_file():
+        return document_from(raw_from_bytes(read_stdin(), STDIN))
+    # stdin redirected from a file ("< story.txt") is that file, read again when it changes
+    path = STDIN if source == "-" else source
+    return document_from(read_file(Path(path).expanduser().resolve()))
 
 
 def load_documents(sources: Sequence[str | Path], policy: Any = None) -> list[Document]:
@@ -78,6 +87,33 @@ def merge_documents(current: Sequence[Document], new: Sequence[Document]) -> lis
     fresh = {d.source: d for d in new}
     merged = [fresh.pop(d.source, d) for d in current]
     return merged + [d for d in new if d.source in fresh]
+
+
+def read_stdin(limit: int = MAX_ARTICLE_BYTES) -> bytes:
+    """What is piped to stdin ('cat story.txt | articlebot index -'), at most `limit` bytes.
+    The one pipe or device we read, for the user connected it; a terminal is refused, as
+    waiting for typing would look like a hang."""
+    if sys.stdin is None:
+        raise ArticleError("There is no standard input to read an article from.")
+    if sys.stdin.isatty():
+        raise ArticleError(
+            "Standard input is a terminal: pipe an article in (cat story.txt | "
+            "articlebot index -) or name its file."
+        )
+    try:
+        data = sys.stdin.buffer.read(limit + 1)  # one byte more tells us it is too big
+    except (OSError, ValueError) as error:  # ValueError: a closed stream
+        raise ArticleError(f"Standard input cannot be read ({error}).") from None
+    if len(data) > limit:
+        raise ArticleError(f"Standard input is larger than {limit // 2**20} MB.")
+    return data
+
+
+def _stdin_is_a_file() -> bool:
+    try:
+        return sys.stdin is not None and stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (OSError, ValueError):  # io.UnsupportedOperation: a stream with no descriptor
+        return False
 
 
 def read_file(path: Path) -> Raw:

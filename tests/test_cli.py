@@ -245,6 +245,20 @@ def test_add_with_no_source_keeps_what_is_indexed_and_adds_nothing(
     assert "1 document(s)" in again.stdout and "article.txt" not in again.stdout
 
 
+@pytest.mark.parametrize("name", ["/dev/stdin", "-"])
+def test_an_article_piped_to_stdin_is_indexed(run_cli: Run, tmp_path: Path, name: str) -> None:
+    # `cat story.txt | articlebot index /dev/stdin` said "not found": a pipe has no path
+    index = ["--index-dir", str(tmp_path / "piped")]
+    story = (
+        "Bridge reopens\n\nThe bridge reopened on Monday after 240 steel cables were replaced.\n"
+    )
+    built = run_cli("index", *index, name, stdin=story)
+    assert built.returncode == 0, built.stderr
+    assert "Indexed Bridge reopens (/dev/stdin)" in built.stdout
+    answer = run_cli("ask", *index, "--json", "How many steel cables were replaced?")
+    assert "240 steel cables" in json.loads(answer.stdout)["citations"][0]["text"]
+
+
 def test_sources_lists_and_ask_source_limits(
     run_cli: Run, page_server: Any, tmp_path: Path
 ) -> None:

@@ -1,6 +1,8 @@
 import gzip
 import html
+import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.article import fold_lines
 from bot.errors import ArticleError
-from bot.readers import document_from, load_document, markdown_to_text, read_file
+from bot.readers import document_from, load_document, markdown_to_text, read_file, read_stdin
 from bot.types import Raw
 from tests.hostile import UNSEEN, shown_text
 
@@ -355,6 +357,23 @@ def test_bad_files_are_refused_clearly(tmp_path: Path, data: bytes, message: str
     path.write_bytes(data)
     with pytest.raises(ArticleError, match=message):
         load_document(str(path))
+
+
+def test_stdin_is_read_with_the_size_limit_and_a_terminal_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    piped = io.TextIOWrapper(io.BytesIO(b"Title\n\nA story that came down a pipe.\n"))
+    monkeypatch.setattr(sys, "stdin", piped)
+    document = load_document("-")
+    assert document.source == "/dev/stdin" and document.sentences[-1].text.endswith("pipe.")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x" * 11)))
+    with pytest.raises(ArticleError, match="larger than"):
+        read_stdin(limit=10)
+    terminal = io.TextIOWrapper(io.BytesIO(b""))
+    monkeypatch.setattr(terminal, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "stdin", terminal)
+    with pytest.raises(ArticleError, match="is a terminal"):
+        load_document("/dev/stdin")  # waiting for typing would look like a hang
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
