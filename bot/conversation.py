@@ -34,7 +34,8 @@ def continuation_of(
 ) -> tuple[int, float] | None:
     """Where a follow-up is answered from the last answer itself: "What did he say next?"
     by the sentence right after its last citation, in the same document; a bare "Why?",
-    "When?" or "Where?" by its own sentence, when that gives a reason, a date or a place."""
+    "When?", "Where?" or "How old was he?" by its own sentence, when that gives a reason, a
+    date, a place or an age."""
     if not history or not history[-1].answer.answered:
         return None
     if wanted := bare_ask(question):
@@ -52,7 +53,7 @@ def continuation_of(
 
 def _asked_of_last(table: SentenceTable, wanted: str, last: Answer) -> tuple[int, float] | None:
     """The last answer's cited sentence that holds what a bare question wants, if one does."""
-    kind = question_type("When?" if wanted == "date" else "Where?")
+    kind = question_type({"date": "When?", "age": "How old?"}.get(wanted, "Where?"))
     for citation in reversed(last.citations):
         position = table.position_of(citation.sentence_id)
         if wanted == "reason":

@@ -7,8 +7,8 @@
 - A follow-up with nothing to stand on ("Why?", "When?", "Which floor?") or leaning on a thing
   ("When does it launch?") carries the previous question along, after its own words.
 - "What did he say next?" and "Who else ...?" ask past the previous answer (see `moves_on`);
-  a bare "Why?", "When?" or "Where?" is first asked of the previous answer's own sentence
-  (see `bare_ask`), which often holds the reason, date or place.
+  a bare "Why?", "When?", "Where?" or "How old was he?" is first asked of the previous
+  answer's own sentence (see `bare_ask`), which often holds the reason, date, place or age.
 """
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ _CONTINUES = re.compile(
 # "Why?", "When?", "Where?" alone, after an answer: first of all, about that answer's sentence.
 _BARE_ASK = re.compile(
     r"^\s*(?:and\s+|but\s+|so\s+)?(why|how come|when|where)(?:\s+(?:so|not|exactly))?\s*\??\s*$",
+    re.I,
+)
+# "How old was he?" right after an answer that gives his age ("22-year-old George Washington"):
+# his age then, in that sentence, before any other age the article gives him
+_BARE_AGE = re.compile(
+    r"^\s*(?:and\s+|so\s+)?how old (?:was|is|were|are) (?:he|she|they)"
+    r"(?:\s+(?:then|at the time|at that time))?\s*\??\s*$",
     re.I,
 )
 # a sentence that gives a reason: "failed because of a typhoon", "to encourage it to ..."
@@ -98,7 +105,10 @@ def moves_on(question: str) -> bool:
 
 
 def bare_ask(question: str) -> str:
-    """What a bare "Why?", "When?" or "Where?" asks for ('reason', 'date', 'place'), or ''."""
+    """What a bare "Why?", "When?", "Where?" or "How old was he?" asks for ('reason', 'date',
+    'place', 'age'), or ''."""
+    if _BARE_AGE.match(question):
+        return "age"
     match = _BARE_ASK.match(question)
     if match is None:
         return ""

@@ -41,6 +41,27 @@ def test_a_bare_why_or_when_is_answered_by_the_last_sentence_when_it_tells(
     assert why != rebuilt  # it gives no reason: look past it
 
 
+MILITIA = """The Frontier War
+
+In October 1753 the governor sent the 21-year-old Major Tom Greaves to warn the garrison.
+The fighting began at Pine Glen in May 1754, when militiamen under the command of 22-year-old
+Tom Greaves ambushed a patrol.
+"""
+
+
+def test_how_old_was_he_is_answered_by_the_age_in_the_last_answer(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # the article gives him two ages; the one the reader means is the one just cited
+    answerer = answerer_of(MILITIA, tmp_path, settings, min_confidence=0.0)
+    first = answerer.answer("Who ambushed a patrol at Pine Glen?")
+    assert "22-year-old" in first.citations[-1].text
+    age = answerer.answer("How old was he?", [Turn(first.question, first)])
+    assert age.citations[-1].text == first.citations[-1].text
+    span = age.citations[-1].answer_span
+    assert span is not None and age.citations[-1].text[span[0] : span[1]].startswith("22")
+
+
 def test_a_bare_why_takes_the_reason_beside_the_last_answer(
     tmp_path: Path, settings: Settings
 ) -> None:

@@ -183,6 +183,8 @@ def test_a_bare_why_when_or_where_says_what_it_wants() -> None:
         "place",
     ]
     assert bare_ask("Why did Russia strike?") == "" and bare_ask("When did it open?") == ""
+    assert bare_ask("How old was he?") == bare_ask("And how old is she then?") == "age"
+    assert bare_ask("How old was he when he died?") == ""
 
 
 def test_a_reason_is_told_from_a_time() -> None:
