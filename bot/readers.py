@@ -34,7 +34,7 @@ from bot.types import Document, Raw
 from bot.webpage import html_to_text
 
 MAX_TITLE_CHARS = 200
-STDIN = "/dev/stdin"  # what a document piped in is called: it has no path of its own
+STDIN = "/dev/stdin"
 STDIN_NAMES = ("-", STDIN)
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -67,7 +67,10 @@ def load_document(source: str, policy: Any = None) -> Document:
         shown = redact_url(source)
         raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {shown!r}.")
     if source in STDIN_NAMES and not _stdin_is_a_file():
-        return document_from(raw_from_bytes(read_stdin(), STDIN))
+        data = read_stdin()
+        # named by its text, as it has no path: a second story piped with --add is added
+        # beside the first, not put in its place, and the same story again is unchanged
+        return document_from(raw_from_bytes(data, f"stdin:{hashlib.sha256(data).hexdigest()[:12]}"))
     # stdin redirected from a file ("< story.txt") is that file, read again when it changes
     path = STDIN if source == "-" else source
     return document_from(read_file(Path(path).expanduser().resolve()))
