@@ -156,11 +156,15 @@ def _stands_alone(question: str, is_person: Callable[[str], bool]) -> bool:
 
 
 def _people(question: str, history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
-    """He, his, she, her replaced by the person they stand for, when there is one."""
-    if _names_person(question, is_person) or not _PERSON_PRONOUN.search(question):
+    """He, his, she, her replaced by the person they stand for, when there is one. A
+    person the question names before the pronoun is who it stands for ("Did Carter say
+    he would resign?"); one named after it is someone else ("What had he promised
+    Montalvo?"), and "he" is the person of the conversation."""
+    pronoun = _PERSON_PRONOUN.search(question)
+    if pronoun is None or _names_person(question[: pronoun.start()], is_person):
         return question
     antecedent = _antecedent(history, is_person)
-    if not antecedent:
+    if not antecedent or antecedent in question:
         return question
     return _PERSON_PRONOUN.sub(lambda m: antecedent + _case(m), question, count=1)
 

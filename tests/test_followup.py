@@ -52,6 +52,15 @@ def test_a_named_person_is_not_overwritten() -> None:
     )
 
 
+def test_a_person_named_after_the_pronoun_is_someone_else() -> None:
+    # "he" before "Lavrov" is not Lavrov: it is the person the conversation is about
+    history = [turn("Who is Kerry?")]
+    got = resolve_followup("What had he promised Lavrov?", history, is_person)
+    assert got == "What had Kerry promised Lavrov?"
+    said = "Did Carter say he would resign?"
+    assert resolve_followup(said, history, is_person) == said
+
+
 def test_what_about_reasks_about_someone_else() -> None:
     got = resolve_followup(
         "What about Lavrov?", [turn("What did Kerry say about the strikes?")], is_person
