@@ -47,6 +47,8 @@ _FOOTNOTE = re.compile(r"^\s{0,3}\[\^[^\[\]]+\]:\s*(.*)$")
 # character class: the old single pattern took quadratic time over a line of pipes)
 _TABLE_CHARS = re.compile(r"[\s:|-]*")
 _SETEXT = re.compile(r"\s*(?:=+|-+)\s*")
+# whitespace and comments before a page's doctype; a comment with no end is not skipped
+_LEADING_COMMENTS = re.compile(rb"(?:\s|<!--(?:[^-]|-(?!->))*-->)*")
 _XML_ENCODING = re.compile(rb"""^<\?xml[^<>]+encoding=["']([A-Za-z0-9_\-]+)""")
 # codecs Python knows that are not character sets a page may declare: they transform text
 # (IDNA, escapes) or, as UTF-7, hide markup; decoding a page with them is refused
@@ -151,7 +153,11 @@ def _gunzip(data: bytes, name: str) -> bytes:
 
 
 def _looks_like_html(data: bytes) -> bool:
-    head = data[:2048].lstrip().lower()
+    """A page with no .html suffix (piped to stdin, saved without one): it opens with a
+    doctype, <html> or an XML declaration, after a byte order mark and any comments (a
+    browser's "Save page as" writes '<!-- saved from url=... -->' first)."""
+    head = data[:2048].removeprefix(codecs.BOM_UTF8)
+    head = head[_LEADING_COMMENTS.match(head).end() :].lower()  # type: ignore[union-attr]
     return (
         head.startswith((b"<!doctype html", b"<html", b"<?xml")) and b"<html" in data[:4096].lower()
     )

@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from bot.article import fold_lines
 from bot.errors import ArticleError
-from bot.readers import document_from, load_document, markdown_to_text, read_file, read_stdin
+from bot.readers import (
+    document_from,
+    load_document,
+    markdown_to_text,
+    raw_from_bytes,
+    read_file,
+    read_stdin,
+)
 from bot.types import Raw
 from tests.hostile import UNSEEN, shown_text
 
@@ -383,3 +390,18 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load_document(str(tmp_path / "nope.txt"))
     with pytest.raises(ArticleError, match="directory"):
         load_document(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "lead", [b"\xef\xbb\xbf", b"<!-- saved from url=(0014)about:internet -->\r\n", b" <!---->\n"]
+)
+def test_a_page_with_no_suffix_is_html_after_a_bom_or_a_comment(lead: bytes) -> None:
+    # piped to 'index -', a page saved by a browser (a comment first) or with a BOM was read
+    # as plain text: its tags were cited as sentences
+    page = b"<!DOCTYPE html><html><head><title>Rain</title></head><body><article>"
+    page += b"<p>Heavy rain is expected in Bergen on Monday.</p></article></body></html>"
+    raw = raw_from_bytes(lead + page, "stdin:0123456789ab")
+    assert raw.kind == "html"
+    sentences = [s.text for s in document_from(raw).sentences]
+    assert "Heavy rain is expected in Bergen on Monday." in sentences
+    assert not any("<" in s for s in sentences)
