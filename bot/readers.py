@@ -81,7 +81,14 @@ def load_document(source: str, policy: Any = None) -> Document:
 def load_documents(sources: Sequence[str | Path], policy: Any = None) -> list[Document]:
     """Read every source first, so a bad one fails before the index is touched."""
     documents: dict[str, Document] = {}
+    stdin_read = False
     for source in sources:
+        if str(source) in STDIN_NAMES:
+            # stdin is read once: '- -' (or '- /dev/stdin') read a drained pipe the second
+            # time and refused the empty story ("stdin:e3b0c44298fc has no text")
+            if stdin_read:
+                continue
+            stdin_read = True
         document = load_document(str(source), policy)
         documents.setdefault(document.sha256, document)  # the same bytes twice count once
     return list(documents.values())

@@ -15,6 +15,7 @@ from bot.errors import ArticleError
 from bot.readers import (
     document_from,
     load_document,
+    load_documents,
     markdown_to_text,
     raw_from_bytes,
     read_file,
@@ -405,3 +406,13 @@ def test_a_page_with_no_suffix_is_html_after_a_bom_or_a_comment(lead: bytes) -> 
     sentences = [s.text for s in document_from(raw).sentences]
     assert "Heavy rain is expected in Bergen on Monday." in sentences
     assert not any("<" in s for s in sentences)
+
+
+def test_stdin_named_twice_is_read_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # 'index - -' read the drained pipe again and failed: "stdin:e3b0c44298fc has no text"
+    story = b"Title\n\nA story that came down a pipe.\n"
+    other = tmp_path / "other.txt"
+    other.write_text("Other\n\nA story from a file.\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(story)))
+    documents = load_documents(["-", str(other), "/dev/stdin", "-"])
+    assert [d.source[:6] for d in documents] == ["stdin:", str(other)[:6]]
