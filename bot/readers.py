@@ -70,6 +70,12 @@ def load_document(source: str, policy: Any = None) -> Document:
         raise ArticleError(f"Only http:// and https:// URLs can be indexed, not {shown!r}.")
     if source in STDIN_NAMES and not _stdin_is_a_file():
         data = read_stdin()
+        if not data.strip():
+            raise ArticleError(
+                "Standard input is empty: pipe an article in (cat story.txt | articlebot index -)."
+            )
+        if data.startswith(b"\x1f\x8b"):  # gzip ('gzip -c story.txt | ...'), as a .gz file is
+            data = _gunzip(data, "Standard input")
         # named by its text, as it has no path: a second story piped with --add is added
         # beside the first, not put in its place, and the same story again is unchanged
         return document_from(raw_from_bytes(data, f"stdin:{hashlib.sha256(data).hexdigest()[:12]}"))

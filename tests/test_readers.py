@@ -416,3 +416,20 @@ def test_stdin_named_twice_is_read_once(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(story)))
     documents = load_documents(["-", str(other), "/dev/stdin", "-"])
     assert [d.source[:6] for d in documents] == ["stdin:", str(other)[:6]]
+
+
+def test_stdin_empty_or_gzipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # empty stdin was "stdin:e3b0c44298fc has no text" (a name the user never gave), and a
+    # gzipped story "looks like a binary file", though a .gz file is read
+    story = b"Title\n\nA story that came down a pipe.\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(story))))
+    document = load_document("-")
+    assert document.sentences[-1].text == "A story that came down a pipe."
+    assert document.source == "stdin:" + hashlib.sha256(story).hexdigest()[:12]
+    for empty in (b"", b" \n\n"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(empty)))
+        with pytest.raises(ArticleError, match=r"^Standard input is empty"):
+            load_document("-")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(story)[:20])))
+    with pytest.raises(ArticleError, match=r"^Standard input is"):
+        load_document("-")
