@@ -35,8 +35,11 @@ _UNWRAPPED = re.compile(r"</?(?:time|label|output)\b[^>]*>", re.I)
 # two or more <br> in a row show a blank line, a paragraph break, but trafilatura merges them
 # into one <lb/> ("rain<br><br>Temperatures" read as one sentence). A noncharacter between
 # them keeps them apart; trafilatura drops it as unprintable, leaving <lb/><lb/>, which
-# _blocks reads as the end of a block. [^<>], not [^>]: a run of "<br" stays linear.
-_BREAK_RUN = re.compile(r"<br\b[^<>]*>(?:(?:\s|&nbsp;|&#160;)*<br\b[^<>]*>)+", re.I)
+# _blocks reads as the end of a block. [^<>], not [^>]: a run of "<br" stays linear. A
+# comment or a no-break space between them shows nothing either ("<br><!-- ad --><br>");
+# a comment's length is capped, so a run of "<br><!--" with no end stays linear too.
+_BREAK_GAP = r"(?:\s|&nbsp;?|&#0*160;|&#x0*a0;|<!--(?:[^-]|-(?!->)){0,500}-->)*"
+_BREAK_RUN = re.compile(rf"<br\b[^<>]*>(?:{_BREAK_GAP}<br\b[^<>]*>)+", re.I)
 _BREAK_MARK = "\ufdd0"
 _INVISIBLE = ("script", "style", "template", "noscript")
 # elements a browser sets apart from their neighbours: text on either side never joins

@@ -122,6 +122,8 @@ BREAKS_PAGE = """<html><head><title>Weather</title></head><body><article><h1>Wea
 <p>The week starts wet with heavy rain<br><br>Temperatures will fall on Thursday in the north.</p>
 <div>Snow is likely on the hills by Friday night<br />&nbsp;<br/>Roads may close in the
 east<br>and the ferries may stop for the weekend.</div>
+<p>Fog closed the airport on Monday<br><!-- advert slot --><br>Flights resumed by noon.</p>
+<p>Wind reached gale force on Tuesday<br>&#xa0;<br>Trains ran slowly on the coast line.</p>
 </article></body></html>"""
 
 
@@ -136,6 +138,11 @@ def test_two_line_breaks_end_a_paragraph_and_one_does_not(tmp_path: Path) -> Non
     # one <br> stays a line break inside its paragraph
     roads = "Roads may close in the east and the ferries may stop for the weekend."
     assert snow and snow < paragraphs[roads], paragraphs
+    # a comment or a hex no-break space between two <br> shows nothing: still a blank line
+    fog = paragraphs.get("Fog closed the airport on Monday")
+    assert fog and fog < paragraphs["Flights resumed by noon."], paragraphs
+    wind = paragraphs.get("Wind reached gale force on Tuesday")
+    assert wind and wind < paragraphs["Trains ran slowly on the coast line."], paragraphs
 
 
 def test_title_byline_and_date_lead_an_article_page(tmp_path: Path) -> None:
