@@ -88,12 +88,14 @@ def offers_nothing_new(
 ) -> frozenset[int]:
     """ "Where was he?" after "Who is Khoja?" is not answered by the sentence that said who
     he is, unless it also names a place: a follow-up that wants a phrase of some kind skips
-    the previous answers that hold none."""
-    if not history or kind.kind not in TYPED_KINDS:
+    the previous answers that hold none. "Which hospital was it?" skips one that names
+    nothing the question does not (names have no firm pattern: any new one will do)."""
+    if not history or kind.kind not in TYPED_KINDS | {"name"}:
         return frozenset()
+    firm = kind.kind != "name"
 
     def holds_one(text: str) -> bool:
-        return bool(candidate_spans(kind, text, resolved, table.is_person, firm=True))
+        return bool(candidate_spans(kind, text, resolved, table.is_person, firm=firm))
 
     return _last_cited(table, history, unless=holds_one)
 

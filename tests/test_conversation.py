@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+from bot.conversation import offers_nothing_new
 from bot.settings import Settings
+from bot.table import SentenceTable
+from bot.text import question_type
 from bot.types import Turn
 from tests.conftest import answerer_of
 
@@ -60,6 +63,34 @@ def test_how_old_was_he_is_answered_by_the_age_in_the_last_answer(
     assert age.citations[-1].text == first.citations[-1].text
     span = age.citations[-1].answer_span
     assert span is not None and age.citations[-1].text[span[0] : span[1]].startswith("22")
+
+
+CLINIC = """The Fall
+
+The climber was taken to the emergency department after the fall. Doctors set his leg.
+His sister was taken to St Mary's Hospital on Tuesday for a check-up.
+"""
+
+
+def test_which_hospital_skips_a_last_answer_that_names_none(
+    tmp_path: Path, settings: Settings
+) -> None:
+    answerer = answerer_of(CLINIC, tmp_path, settings, min_confidence=0.0)
+
+    def follow(first: str) -> tuple[str, str]:
+        answer = answerer.answer(first)
+        again = answerer.answer("Which hospital was it?", [Turn(first, answer)])
+        return answer.citations[-1].text, (again.citations or answer.citations)[-1].text
+
+    when, which = follow("Why was the climber taken to the emergency department?")
+    assert when.startswith("The climber") and which != when  # it names no hospital
+    # one that names a hospital stays a candidate
+    first = answerer.answer("Where was his sister taken on Tuesday?")
+    assert "St Mary's" in first.citations[-1].text
+    table = SentenceTable(answerer.index)
+    resolved = "Which hospital was it? Where was his sister taken on Tuesday?"
+    kind = question_type(resolved)
+    assert not offers_nothing_new(table, kind, resolved, [Turn(first.question, first)])
 
 
 def test_a_bare_why_takes_the_reason_beside_the_last_answer(
