@@ -49,6 +49,14 @@ _TERMINATOR = re.compile(
 _SPACE = re.compile(r"\s*")
 MAX_JOINED = 6  # pieces one quotation or bracket may hold together
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
+# Chinese, Japanese and Korean have no capitals: after a Latin or Korean full stop, one of their
+# letters starts the next sentence ("He left. 彼は帰った。" is two), but not after Chinese or
+# Japanese that uses an ASCII "?" or "." inside its sentence ("何だろう? のページを参照")
+_CJK_START = re.compile(
+    rf"\s+[\"'“‘(\[{_CJK_OPENERS}]*"
+    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff10-\uff19\uff21-\uff3a]"
+)
+_HAN_OR_KANA = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _LINE_BREAK = re.compile(r"[^\S\n]*\r?\n[^\S\n]*")
 _DATELINE = re.compile(
     r"^(?:(?:updated|published|posted|revised|last updated|first published)\b:?\s*)?"
@@ -312,7 +320,7 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
         cut = match.end()
         cjk = paragraph[match.start()] in _CJK_ENDS  # no capital or space to wait for
         if not cjk and (
-            not _SENTENCE_START.match(paragraph, cut)
+            not _starts_sentence(paragraph, match.start(), cut)
             or _is_abbreviation(paragraph, current, match.start())
         ):
             continue
@@ -320,6 +328,13 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
         current = _SPACE.match(paragraph, cut).end()  # type: ignore[union-attr]
     if current < len(paragraph):
         yield current, len(paragraph)
+
+
+def _starts_sentence(paragraph: str, terminator: int, cut: int) -> bool:
+    if _SENTENCE_START.match(paragraph, cut):
+        return True
+    before = paragraph[terminator - 1 : terminator]
+    return _CJK_START.match(paragraph, cut) is not None and not _HAN_OR_KANA.match(before)
 
 
 def _closing_piece(paragraph: str, pieces: list[tuple[int, int]], first: int) -> int:

@@ -170,6 +170,27 @@ def test_cjk_full_stops_end_sentences_without_a_space_or_a_capital() -> None:
         "“你好。”他说。",
         "The next day was fine.",
     ]
+    # an English sentence before a CJK one ends at its full stop and space, though no
+    # capital follows: "Mixed text. 日本語の文。" was one citation
+    assert texts("Tanaka paid 3.5 yen. 田中さんは42歳です。 He left. 「次の文。」") == [
+        "Tanaka paid 3.5 yen.",
+        "田中さんは42歳です。",
+        "He left.",
+        "「次の文。」",
+    ]
+    assert texts("Mr. 田中 said so. Ask Dr. 김 today.") == [
+        "Mr. 田中 said so.",
+        "Ask Dr. 김 today.",
+    ]
+    # Korean ends its sentences with ". ", and has no capitals either
+    assert texts("데비안은 배포판이다. 목표는 자유이다.") == [
+        "데비안은 배포판이다.",
+        "목표는 자유이다.",
+    ]
+    # Japanese with an ASCII "?" inside its sentence goes on: no capital tells it ended
+    assert texts("フリーとは何だろう? のページを参照してください。") == [
+        "フリーとは何だろう? のページを参照してください。"
+    ]
 
 
 @pytest.mark.parametrize(
