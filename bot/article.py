@@ -142,10 +142,18 @@ _CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
 # in citations. The HTML reader's check ignores them all (trafilatura drops them).
 INVISIBLE = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200D))
 INVISIBLE |= dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200c\u200e\u200f\u2060\ufeff"))
-_CONTROLS |= {c: None for c in INVISIBLE if c != 0x200D}
-# a zero-width joiner between two pictures draws one (woman + microscope: a scientist)
+_CONTROLS |= {c: None for c in INVISIBLE if c not in (0x200C, 0x200D)}
+# a zero-width joiner between two pictures draws one (woman + microscope: a scientist); a
+# joiner or non-joiner between two letters of Arabic script or of India's scripts is part of
+# the spelling (Persian "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", Hindi
+# "\u0915\u094d\u200d\u0937"): without it the word is drawn joined, misspelt. Elsewhere
+# both go.
 _PICTURES = "\u2300-\u2bff\U0001f000-\U0001faff"
-_LOOSE_JOINER = re.compile(f"(?<![{_PICTURES}\ufe0f])\u200d|\u200d(?![{_PICTURES}])")
+_JOINING = "\u0600-\u077f\u08a0-\u08ff\u0900-\u0dff\ufb50-\ufdff\ufe70-\ufefc"
+_LOOSE_JOINER = re.compile(
+    f"(?<=[{_JOINING}])([\u200c\u200d])(?=[{_JOINING}])"
+    f"|(?<=[{_PICTURES}\ufe0f])(\u200d)(?=[{_PICTURES}])|[\u200c\u200d]"
+)
 
 
 # formats a user may hand over that are not text: named, so the error says what to do
@@ -164,7 +172,9 @@ def _document_format(data: bytes) -> str:
 
 def without_controls(text: str) -> str:
     text = text.replace("\r\n", "\n").translate(_CONTROLS)
-    return _LOOSE_JOINER.sub("", text) if "\u200d" in text else text
+    if "\u200c" not in text and "\u200d" not in text:
+        return text
+    return _LOOSE_JOINER.sub(lambda joiner: joiner.group(1) or joiner.group(2) or "", text)
 
 
 def _control_ratio(data: bytes) -> float:

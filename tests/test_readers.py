@@ -340,6 +340,22 @@ def test_zero_width_characters_and_bidi_marks_are_removed_on_reading(kind: str) 
         assert emoji in texts
 
 
+@pytest.mark.parametrize("kind", ["text", "markdown"])
+def test_a_joiner_that_spells_a_persian_or_hindi_word_stays(kind: str) -> None:
+    # the non-joiner in Persian "mi-khaham" and the joiner in Hindi "ksha" are spelling:
+    # removed, the citation drew the word joined, misspelt
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    hindi = "\u0915\u094d\u200d\u0937"
+    body = f"The word {persian} means I want.\n\nThe letter {hindi} is a conjunct.\n"
+    document = document_from(Raw("x", f"Title\n\n{body}".encode(), kind))
+    texts = [s.text for s in document.sentences]
+    assert f"The word {persian} means I want." in texts, texts
+    assert f"The letter {hindi} is a conjunct." in texts, texts
+    # between Latin letters, or a Latin letter and another script, they still go
+    loose = document_from(Raw("x", "Title\n\nMos\u200ccow and \u0645\u200cx.\n".encode(), kind))
+    assert loose.sentences[-1].text == "Moscow and \u0645x."
+
+
 def test_the_same_page_read_twice_gives_the_same_document(tmp_path: Path) -> None:
     from tests.page_server import ARTICLE_HTML
 
