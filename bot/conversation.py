@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.followup import bare_ask, continues, gives_reason, moves_on, swapped_subject
-from bot.spans import candidate_spans
+from bot.spans import candidate_spans, tells_age_of
 from bot.table import SentenceTable
 from bot.text import QuestionType, content_terms, question_type
 from bot.types import Answer, Turn
@@ -30,7 +30,7 @@ def excluded(table: SentenceTable, question: str, history: Sequence[Turn]) -> fr
 
 
 def continuation_of(
-    table: SentenceTable, question: str, history: Sequence[Turn]
+    table: SentenceTable, question: str, history: Sequence[Turn], kind: QuestionType | None = None
 ) -> tuple[int, float] | None:
     """Where a follow-up is answered from the last answer itself: "What did he say next?"
     by the sentence right after its last citation, in the same document; a bare "Why?",
@@ -39,7 +39,8 @@ def continuation_of(
     if not history or not history[-1].answer.answered:
         return None
     if wanted := bare_ask(question):
-        return _asked_of_last(table, wanted, history[-1].answer)
+        subject = kind.subject if kind else ""
+        return _asked_of_last(table, wanted, history[-1].answer, subject)
     if not continues(question):
         return None
     last = history[-1].answer.citations[-1]
@@ -51,13 +52,19 @@ def continuation_of(
     return position + 1, history[-1].answer.confidence
 
 
-def _asked_of_last(table: SentenceTable, wanted: str, last: Answer) -> tuple[int, float] | None:
-    """The last answer's cited sentence that holds what a bare question wants, if one does."""
+def _asked_of_last(
+    table: SentenceTable, wanted: str, last: Answer, subject: str = ""
+) -> tuple[int, float] | None:
+    """The last answer's cited sentence that holds what a bare question wants, if one does
+    (for "How old is she?", an age that is hers: `subject` is who she is)."""
     kind = question_type({"date": "When?", "age": "How old?"}.get(wanted, "Where?"))
     for citation in reversed(last.citations):
         position = table.position_of(citation.sentence_id)
         if wanted == "reason":
             holds = gives_reason(citation.text)
+        elif wanted == "age" and subject and position is not None:
+            before = table.sentences[position - 1].text if position else ""
+            holds = tells_age_of(citation.text, before, subject)
         else:
             holds = bool(candidate_spans(kind, citation.text, "", table.is_person, firm=True))
         if position is not None and holds:

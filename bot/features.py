@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.pooling import TokenEncoding
-from bot.spans import candidate_spans, nearness_each
+from bot.spans import candidate_spans, nearness_each, tells_age_of
 from bot.table import SentenceTable
 from bot.text import (
     BIRTH,
@@ -113,13 +113,23 @@ def candidate_positions(
     for document, paragraph in _top_paragraphs(table, question):
         positions.update(table.paragraph_positions(document, paragraph))
     positions.update(table.best_lexical(question.terms, question.document, LEXICAL_CANDIDATES))
-    if question.kind.focus == BIRTH:  # nothing else can say when or where someone was born
-        positions = {p for p in positions if tells_birth(table.sentences[p].text)}
-    if question.kind.focus == NAME_PART:  # nor give a first name the article never gives
-        positions = {
-            p for p in positions if names_at_length(table.sentences[p].text, question.text)
-        }
+    positions = {p for p in positions if _may_answer(table, question, p)}
     return sorted(_answers_not_questions(table, positions) - exclude)
+
+
+def _may_answer(table: SentenceTable, question: Question, position: int) -> bool:
+    """Whether the sentence can answer a question that only one kind of sentence can: when
+    or where X was born (one that tells a birth), X's first name (one naming X at more
+    length), how old X is (one with an age that is X's): else the article does not say."""
+    kind, text = question.kind, table.sentences[position].text
+    if kind.focus == BIRTH:
+        return tells_birth(text)
+    if kind.focus == NAME_PART:
+        return names_at_length(text, question.text)
+    if kind.subject:
+        before = table.sentences[position - 1].text if position else ""
+        return tells_age_of(text, before, kind.subject)
+    return True
 
 
 def _answers_not_questions(table: SentenceTable, positions: set[int]) -> set[int]:

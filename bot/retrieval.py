@@ -130,7 +130,7 @@ def make_query(
     exclude = excluded(table, question, history) | offers_nothing_new(
         table, kind, resolved, history
     )
-    continuation = continuation_of(table, question, history)
+    continuation = continuation_of(table, question, history, kind)
     return Query(question, resolved, kind, terms, meta, document, exclude, continuation)
 
 

@@ -31,7 +31,9 @@ _LOCATIVE_BEFORE = re.compile(
 _WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (?:is|was|are|were) (?:[A-Z][\w.\-]*\s*)+\??\s*$")
 _FOCUS_REACH = 4  # words between a number and the counted thing: "20 flights", "36 civilians"
 NEAR_CHARS = 40.0  # how fast nearness falls with distance from the question's words
+_AGE_REACH = 45.0  # characters between an age and whose it is: "Gloria developed eczema at"
 _STOP_STEMS = {stem(w) for w in STOPWORDS | set(WH_WORDS)}
+_PERSONAL = {stem(w) for w in ("he", "she", "his", "her", "him")}
 
 
 def answer_span(
@@ -99,19 +101,25 @@ def nearness_each(sentence: str, spans: Sequence[Span], question: str) -> list[f
     ask it of every candidate's spans: reading them again per span was ~0.2 ms a question)."""
     if not spans:
         return []
-    asked = _stems(question) - _STOP_STEMS
+    return _near_each(sentence, spans, _stems(question) - _STOP_STEMS)
+
+
+def _near_each(sentence: str, spans: Sequence[Span], asked: set[str]) -> list[float]:
+    return [math.exp(-d / NEAR_CHARS) for d in _distances(sentence, spans, asked)]
+
+
+def _distances(sentence: str, spans: Sequence[Span], asked: set[str]) -> list[float]:
+    """Characters from each span to the nearest word outside it whose stem is `asked`."""
     found = [
         (m.start(), m.end())
         for m in re.finditer(r"[A-Za-z0-9][\w'’\-]*", sentence)
         if stem(m.group(0)) in asked
     ]
-    near = []
-    for first, last in spans:
-        distances = [
-            max(first - end, start - last, 0) for start, end in found if not first <= start < last
-        ]
-        near.append(math.exp(-min(distances) / NEAR_CHARS) if distances else 0.0)
-    return near
+    outside = [[(start, end) for start, end in found if not a <= start < b] for a, b in spans]
+    return [
+        min((max(a - end, start - b, 0) for start, end in words_out), default=math.inf)
+        for (a, b), words_out in zip(spans, outside, strict=True)
+    ]
 
 
 def _typed_spans(kind: QuestionType, sentence: str, question: str) -> list[Span]:
@@ -130,6 +138,23 @@ def _typed_spans(kind: QuestionType, sentence: str, question: str) -> list[Span]
     if kind.focus:  # "36 civilians" before a number that counts something else
         spans.sort(key=lambda span: _focus_end(sentence, span[0], kind.focus) is None)
     return spans
+
+
+def tells_age_of(sentence: str, before: str, subject: str) -> bool:
+    """Whether an age in `sentence` is the subject's: within a few words of its name or
+    noun ("Daniel Montalvo, 19", "his 45-year-old father"), or of "he"/"she" when the name
+    is in the sentence or the one `before` ("Chopin ... when he was seven months old").
+    Another's age ("a 19-year-old" quoted about Moxon) does not tell Montalvo's."""
+    ages = _typed_spans(QuestionType("age"), sentence, "")
+    whose = _stems(subject)  # not less stopwords: "Sam" stems as "same" does
+    if subject[:1].isupper() and whose & _stems(f"{before} {sentence}"):
+        whose |= _PERSONAL
+    # someone else's name nearer the age makes it theirs ("Ahmed Khan, 35, joined Maria Lopez"),
+    # though not the name of a noun asked about ("his wife Manju Sam, 36")
+    others = {stem(w) for n in _name_matches(sentence) for w in words(n.group(0))} - whose
+    others = others if subject[:1].isupper() else set()
+    mine, theirs = _distances(sentence, ages, whose), _distances(sentence, ages, others)
+    return any(d <= _AGE_REACH and d <= other for d, other in zip(mine, theirs, strict=True))
 
 
 def _joined(sentence: str, matches: list[re.Match[str]]) -> list[Span]:

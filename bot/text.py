@@ -57,7 +57,7 @@ _DATE = re.compile(
 )
 _AGE = re.compile(
     rf"\b(?:\d{{1,3}}|{_NUMBER_WORDS})[- ](?:year|month|week|day)s?[- ]old\b|\baged? \d{{1,3}}\b|"
-    r"\bage of \d{1,3}\b|, \d{1,3},",
+    rf"\bage of (?:\d{{1,3}}|{_NUMBER_WORDS})\b|, \d{{1,3}},",
     re.I,
 )
 _MEASURE = re.compile(
@@ -202,8 +202,15 @@ class QuestionType:
     # for "how many X": the stem of X; BIRTH for "when was X born?"; NAME_PART for "what is
     # X's first name?"
     focus: str = ""
+    # for "How old is X?": X, whose age it must be ("Ahmed's father": "father")
+    subject: str = ""
 
 
+# "How old is Daniel Montalvo?", "How old is Ahmed's father?": whose age is asked
+_AGE_SUBJECT = re.compile(
+    r"\b(?i:how old (?:is|was|will|would)(?: be)?) (?P<name>[A-Z][\w\-]*(?: [A-Z][\w\-]*)*)"
+    r"(?:['’]s (?P<owned>[a-z]+))?"
+)
 BIRTH = "(birth)"  # a focus no stem can equal
 NAME_PART = "(name part)"  # "What is X's first name?"
 
@@ -227,7 +234,10 @@ def question_type(question: str) -> QuestionType:
     if _ASKS_NAME_PART.search(q):
         return QuestionType("name", NAME_PART)
     if re.search(r"\bhow old\b|\bwhat age\b|\bage of\b", q):
-        return QuestionType("age")
+        subject = _AGE_SUBJECT.search(question)
+        whose = (subject.group("owned") or subject.group("name")) if subject else ""
+        whose = "" if whose.startswith("The ") else whose  # "The Beatles drummer": unsure
+        return QuestionType("age", subject=whose)
     if re.search(r"\bhow (?:tall|high|long|far|big|large|wide|deep|heavy|fast)\b", q):
         return QuestionType("measure")
     if re.search(

@@ -93,6 +93,29 @@ def test_which_hospital_skips_a_last_answer_that_names_none(
     assert not offers_nothing_new(table, kind, resolved, [Turn(first.question, first)])
 
 
+BAKERY = """The Bakery
+
+Maria Lopez opened the bakery on Elm Street in 2009. She bakes every morning.
+
+Ahmed Khan, 35, joined Maria Lopez at the bakery in 2015.
+"""
+
+
+def test_an_age_is_cited_only_as_the_age_of_whom_it_is_asked(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # the article gives Khan's age, never Lopez's: asked directly or as a follow-up, hers
+    # is refused rather than answered with his
+    answerer = answerer_of(BAKERY, tmp_path, settings, min_confidence=0.0)
+    his = answerer.answer("How old is Ahmed Khan?")
+    assert his.answered and "35" in his.citations[-1].text
+    assert not answerer.answer("How old is Maria Lopez?").answered
+    first = answerer.answer("Who did Ahmed Khan join at the bakery?")
+    assert "Ahmed Khan, 35" in first.citations[-1].text
+    hers = answerer.answer("How old is she?", [Turn(first.question, first)])
+    assert hers.resolved_question == "How old is Maria Lopez?" and not hers.answered
+
+
 def test_a_bare_why_takes_the_reason_beside_the_last_answer(
     tmp_path: Path, settings: Settings
 ) -> None:

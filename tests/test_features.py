@@ -56,13 +56,21 @@ def test_feature_rows_are_finite_and_gaps_are_relative_to_the_best(table: Senten
 
 
 def test_the_question_row_describes_its_best_candidate(table: SentenceTable) -> None:
-    question = ask(table, "How old is Ashton Carter?")
+    # (not "How old is Ashton Carter?": with no age of his, that has no candidate at all)
+    question = ask(table, "At what age did Ashton Carter become defence secretary?")
     candidates = rank_features(table, question, candidate_positions(table, question))
     scores = candidates.features[:, RANK_FEATURES.index("maxsim_idf")]
     row = confidence_features(table, question, candidates, scores)
     assert row.shape == (len(CONFIDENCE_FEATURES),)
     assert row[CONFIDENCE_FEATURES.index("kind_age")] == 1.0
     assert row[CONFIDENCE_FEATURES.index("any_typed")] == 0.0  # no age anywhere
+
+
+def test_how_old_someone_is_has_only_sentences_with_their_age_as_candidates(
+    table: SentenceTable,
+) -> None:
+    assert candidate_positions(table, ask(table, "How old is Ashton Carter?")) == []
+    assert candidate_positions(table, ask(table, "At what age did Carter speak?"))
 
 
 def test_only_the_words_that_carry_meaning_are_matched(table: SentenceTable) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.spans import answer_span, candidate_spans, nearness, nearness_each
+from bot.spans import answer_span, candidate_spans, nearness, nearness_each, tells_age_of
 from bot.text import question_type
 
 CASES = [
@@ -89,3 +89,35 @@ def test_nearness_of_each_span_is_that_of_the_span_alone() -> None:
         nearness(sentence, span, question) for span in spans
     ]
     assert nearness_each(sentence, [], question) == []
+
+
+AGES = [
+    ("Daniel Montalvo, 19, a member all his life, was arrested.", "", "Daniel Montalvo", True),
+    ("Moxon lied to Daniel, and made a case (not hard with a 19 year-old).", "", "Montalvo", False),
+    (
+        "Thomas Sam, 42, and his wife Manju Sam, 36, from Sydney, are on trial.",
+        "",
+        "Manju Sam",
+        True,
+    ),
+    ("Ahmed Mohamed, a 14-year-old boy from Irving, was arrested.", "", "father", False),
+    ("His 45-year-old father said he was proud.", "", "father", True),
+    ("Thomas Sam, 42, and his wife Manju Sam, 36, are on trial.", "", "wife", True),
+    (
+        "In 1810 they moved to Warsaw, when he was seven months old.",
+        "Chopin was born.",
+        "Chopin",
+        True,
+    ),
+    ("In 1810 they moved to Warsaw, when he was seven months old.", "", "Chopin", False),
+    ("Gloria developed severe eczema at the age of four months.", "", "Gloria", True),
+    ("Ahmed Khan, 35, joined Maria Lopez at the bakery in 2015.", "", "Maria Lopez", False),
+    ("Ahmed Khan, 35, joined Maria Lopez at the bakery in 2015.", "", "Ahmed Khan", True),
+]
+
+
+@pytest.mark.parametrize(("sentence", "before", "subject", "expected"), AGES)
+def test_an_age_is_told_of_the_person_it_sits_beside(
+    sentence: str, before: str, subject: str, expected: bool
+) -> None:
+    assert tells_age_of(sentence, before, subject) is expected

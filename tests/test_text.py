@@ -2,6 +2,7 @@ import pytest
 
 from bot.text import (
     NAME_PART,
+    QuestionType,
     content_terms,
     names,
     names_at_length,
@@ -133,3 +134,17 @@ def test_a_name_part_question_wants_the_name_at_more_length(question: str) -> No
 def test_a_question_that_only_mentions_a_birth_is_no_birth_question() -> None:
     assert question_type("After Braddock was born, who led the army?").focus == ""
     assert question_type("Who was the most famous person born in Warsaw?").focus == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("How old is Daniel Montalvo?", "Daniel Montalvo"),
+        ("How old is Ahmed's father?", "father"),
+        ("How old was Chopin when he moved to Warsaw?", "Chopin"),
+        ("How old were the fossils found in China?", ""),
+        ("How old is The Beatles drummer?", ""),
+    ],
+)
+def test_how_old_names_whose_age_it_asks(question: str, subject: str) -> None:
+    assert question_type(question) == QuestionType("age", subject=subject)
