@@ -19,14 +19,9 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from bot.candidates import Question, candidate_positions
 from bot.conversation import TYPED_KINDS, continuation_of, excluded, offers_nothing_new
-from bot.features import (
-    Candidates,
-    Question,
-    candidate_positions,
-    confidence_features,
-    rank_features,
-)
+from bot.features import Candidates, confidence_features, rank_features
 from bot.followup import (
     gives_reason,
     resolve_followup,

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from bot.candidates import Question
 from bot.core import Answerer
 from bot.index import ArticleIndex, build_index
 from bot.readers import document_from, raw_from_bytes
+from bot.retrieval import make_query
 from bot.settings import PROJECT_ROOT, Settings
+from bot.table import SentenceTable
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 ARTICLE = PROJECT_ROOT / "data" / "article.txt"
@@ -165,3 +168,20 @@ def answerer_of(text: str, tmp_path: Path, settings: Settings, **changes: Any) -
     own = settings.with_overrides(index_dir=tmp_path / "own", **changes)
     document = document_from(raw_from_bytes(text.encode(), "own.txt"))
     return Answerer(build_index(own, [document]), own)
+
+
+@pytest.fixture(scope="module")
+def table(answerer: Answerer) -> SentenceTable:
+    """The default article's sentence table."""
+    return SentenceTable(answerer.index)
+
+
+def ask(table: SentenceTable, text: str) -> Question:
+    """A question as the selector sees it, asked of `table`'s index."""
+    query = make_query(table, text, [])
+    encoding = table.index.encoder.encode_tokens(query.resolved)
+    return Question(query.resolved, query.kind, query.terms, encoding)
+
+
+def position_of(table: SentenceTable, words: str) -> int:
+    return next(i for i, s in enumerate(table.sentences) if words in s.text)

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.candidates import Question, candidate_positions
 from bot.embeddings import SentenceTransformerEncoder
-from bot.features import Question, candidate_positions, confidence_features, rank_features
+from bot.features import confidence_features, rank_features
 from bot.index import memory_index, open_index
 from bot.index_load import ArticleIndex
 from bot.readers import load_documents

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from bot.candidates import Question, candidate_positions
 from bot.embeddings import SentenceTransformerEncoder
-from bot.features import RANK_FEATURES, Question, candidate_positions, rank_features
+from bot.features import RANK_FEATURES, rank_features
 from bot.index import ArticleIndex, embed_document, open_index
 from bot.index_load import previous_vectors
 from bot.retrieval import make_query

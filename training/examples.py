@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from bot.candidates import Question, candidate_positions
 from bot.embeddings import Encoder, OnnxEncoder, SentenceTransformerEncoder
 from bot.evaluate import norm
-from bot.features import Candidates, Question, candidate_positions, rank_features
+from bot.features import Candidates, rank_features
 from bot.index import ArticleIndex, Vectors, embed_document, memory_index
 from bot.onnx_export import ensure_query_encoder
 from bot.retrieval import make_query
