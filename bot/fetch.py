@@ -24,8 +24,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import httpcore
 
 from bot.addresses import Network, check_public, system_resolver
-from bot.article import MAX_ARTICLE_BYTES
 from bot.deadline import Deadline, DeadlineBackend
+from bot.decoding import MAX_ARTICLE_BYTES
 from bot.errors import FetchError
 from bot.inflate import Decoder, size_text
 from bot.logsafety import quiet_http_logs, redact_in_logs, redact_url, url_without_credentials

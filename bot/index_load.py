@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from bot.arrays import EveryFew, read_arrays
-from bot.article import read_bytes
+from bot.decoding import read_bytes
 from bot.embeddings import Encoder, EncoderEmbeddings, OnnxEncoder, SentenceTransformerEncoder
 from bot.errors import (
     ArticleError,

@@ -20,13 +20,8 @@ from itertools import zip_longest
 from pathlib import Path, PurePath
 from typing import Any
 
-from bot.article import (
-    MAX_ARTICLE_BYTES,
-    decode_article,
-    parse_article,
-    read_bytes,
-    without_controls,
-)
+from bot.article import parse_article
+from bot.decoding import MAX_ARTICLE_BYTES, decode_article, read_bytes, without_controls
 from bot.errors import ArticleError
 from bot.inflate import inflate
 from bot.logsafety import redact_url

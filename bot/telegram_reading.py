@@ -22,8 +22,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.article import without_controls
 from bot.chat_library import ChatLibrary, Read
+from bot.decoding import without_controls
 from bot.errors import ArticlebotError, FetchError
 from bot.logsafety import redact_url
 from bot.prompts import render

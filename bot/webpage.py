@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from bot.article import INVISIBLE
+from bot.decoding import INVISIBLE
 
 # trafilatura's XML: elements whose children are blocks, and blocks that are not prose
 _CONTAINERS = {"doc", "main", "body", "div", "list", "table", "quote"}

@@ -21,8 +21,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from bot.article import decode_article, fold_lines
+from bot.article import fold_lines
 from bot.core import Answerer
+from bot.decoding import decode_article
 from bot.errors import ArticlebotError
 from bot.fetch import KINDS, FetchPolicy, parse_url, read_response
 from bot.readers import document_from, markdown_to_text
