@@ -1,4 +1,5 @@
-"""Reading an article: bytes to a Document of paragraphs and sentences with stable ids.
+"""Reading an article: its text (decoded by bot.decoding) to a Document of paragraphs and
+sentences with stable ids.
 
 Offsets are into `Document.text` (the decoded file), so `text[start:end]` is always the exact
 source of a sentence; `Sentence.text` is that slice with hard line breaks folded to spaces.
