@@ -52,14 +52,14 @@ def _may_answer(table: SentenceTable, question: Question, position: int) -> bool
     """Whether the sentence can answer a question that only one kind of sentence can: when
     or where X was born (one that tells a birth), X's first name (one naming X at more
     length), how old X is (one with an age that is X's): else the article does not say."""
-    kind, text = question.kind, table.sentences[position].text
+    kind = question.kind  # the sentence is read only for these: this runs for every candidate
     if kind.focus == BIRTH:
-        return tells_birth(text)
+        return tells_birth(table.sentences[position].text)
     if kind.focus == NAME_PART:
-        return names_at_length(text, question.text)
+        return names_at_length(table.sentences[position].text, question.text)
     if kind.subject:
         before = table.sentences[position - 1].text if position else ""
-        return tells_age_of(text, before, kind.subject)
+        return tells_age_of(table.sentences[position].text, before, kind.subject)
     return True
 
 

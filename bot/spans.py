@@ -146,13 +146,14 @@ def tells_age_of(sentence: str, before: str, subject: str) -> bool:
     is in the sentence or the one `before` ("Chopin ... when he was seven months old").
     Another's age ("a 19-year-old" quoted about Moxon) does not tell Montalvo's."""
     ages = _typed_spans(QuestionType("age"), sentence, "")
+    named = subject[:1].isupper()
     whose = _stems(subject)  # not less stopwords: "Sam" stems as "same" does
-    if subject[:1].isupper() and whose & _stems(f"{before} {sentence}"):
+    if named and whose & _stems(f"{before} {sentence}"):
         whose |= _PERSONAL
     # someone else's name nearer the age makes it theirs ("Ahmed Khan, 35, joined Maria Lopez"),
     # though not the name of a noun asked about ("his wife Manju Sam, 36")
-    others = {stem(w) for n in _name_matches(sentence) for w in words(n.group(0))} - whose
-    others = others if subject[:1].isupper() else set()
+    names = {stem(w) for n in _name_matches(sentence) for w in words(n.group(0))}
+    others = names - whose if named else set()
     mine, theirs = _distances(sentence, ages, whose), _distances(sentence, ages, others)
     return any(d <= _AGE_REACH and d <= other for d, other in zip(mine, theirs, strict=True))
 
