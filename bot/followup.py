@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bot.text import (
     PRONOUNS,
@@ -77,21 +78,27 @@ _NOT_A_PERSON = re.compile(
     r"^(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$"
 )
+_GENDER = {"he": "he", "him": "he", "his": "he", "she": "she", "her": "she", "hers": "she"}
 _NEXT_WORD = re.compile(r"\s+([A-Za-z][\w\-]*)")
 _WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 
 
 def resolve_followup(
-    question: str, history: Sequence[Turn], is_person: Callable[[str], bool]
+    question: str,
+    history: Sequence[Turn],
+    is_person: Callable[[str], bool],
+    pronoun_of: Callable[[str], str] = lambda name: "",
 ) -> str:
-    """The question rewritten to stand alone; unchanged when it already does."""
+    """The question rewritten to stand alone; unchanged when it already does. `pronoun_of`
+    says whether the text calls a person "he" or "she" ("" when it does not say)."""
     if not history:
         return question
     previous = history[-1].answer.resolved_question or history[-1].question
     subject = _elliptical_subject(question)
+    people = _People(is_person, pronoun_of)
     if subject:
-        return _people(_swap_subject(previous, subject, is_person), history, is_person)
-    resolved = _people(question, history, is_person)
+        return _people(_swap_subject(previous, subject, is_person), history, people)
+    resolved = _people(question, history, people)
     if _stands_alone(resolved, is_person):
         return resolved
     return f"{resolved} {previous}"
@@ -155,15 +162,29 @@ def _stands_alone(question: str, is_person: Callable[[str], bool]) -> bool:
     return _THING_PRONOUN.search(question) is None and _PERSON_PRONOUN.search(question) is None
 
 
-def _people(question: str, history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
+@dataclass(frozen=True)
+class _People:
+    """What the text says of a name: is it a person it quotes, is it a he or a she."""
+
+    is_person: Callable[[str], bool]
+    pronoun_of: Callable[[str], str]
+
+    def fitting(self, pronoun: str) -> Callable[[str], bool]:
+        """A person `pronoun` may stand for: "she" is never a man the text calls "he"."""
+        wanted = _GENDER.get(pronoun.lower(), "")
+        return lambda name: not wanted or self.pronoun_of(name) in ("", wanted)
+
+
+def _people(question: str, history: Sequence[Turn], people: _People) -> str:
     """He, his, she, her replaced by the person they stand for, when there is one. A
     person the question names before the pronoun is who it stands for ("Did Carter say
     he would resign?"); one named after it is someone else ("What had he promised
     Montalvo?"), and "he" is the person of the conversation."""
+    is_person = people.is_person
     pronoun = _PERSON_PRONOUN.search(question)
     if pronoun is None or _names_person(question[: pronoun.start()], is_person):
         return question
-    antecedent = _antecedent(history, is_person)
+    antecedent = _antecedent(history, is_person, people.fitting(pronoun.group(1)))
     if not antecedent or antecedent in question:
         return question
     return _PERSON_PRONOUN.sub(lambda m: antecedent + _case(m), question, count=1)
@@ -184,25 +205,32 @@ def _names_person(question: str, is_person: Callable[[str], bool]) -> bool:
     return bool(_person_like(names(question), is_person))
 
 
-def _antecedent(history: Sequence[Turn], is_person: Callable[[str], bool]) -> str:
-    """The last person named: in the newest question first (unless it asked "who"), then in
-    its answer."""
+def _antecedent(
+    history: Sequence[Turn], is_person: Callable[[str], bool], fits: Callable[[str], bool]
+) -> str:
+    """The last person named who `fits` the pronoun: in the newest question first (unless it
+    asked "who"), then in its answer."""
     for turn in reversed(history):
         asked = turn.answer.resolved_question or turn.question
         asks_who = _ASKS_WHO.match(asked) is not None
         # "Who was Sawa?": one word will do, the question itself says Sawa is someone
         about_someone = not asks_who and _WHO.match(asked) is not None
-        in_question = _person_like(names(asked), is_person, single=about_someone)
+        in_question = _person_like(_fitting(names(asked), fits), is_person, single=about_someone)
         if in_question and not asks_who:
             return in_question
         for citation in turn.answer.citations:
-            in_answer = _person_like([n for n in names(citation.text) if n not in asked], is_person)
+            named = [n for n in names(citation.text) if n not in asked]
+            in_answer = _person_like(_fitting(named, fits), is_person)
             if in_answer:
                 return in_answer
         if in_question:
             return in_question
     newest = history[-1].answer.resolved_question or history[-1].question
-    return _person_like(names(newest), is_person, single=True)
+    return _person_like(_fitting(names(newest), fits), is_person, single=True)
+
+
+def _fitting(candidates: list[str], fits: Callable[[str], bool]) -> list[str]:
+    return [n for n in candidates if fits(n)]
 
 
 def _person_like(

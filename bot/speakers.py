@@ -10,7 +10,7 @@ itself: the same answer as searching the whole text, at the cost of a few probes
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -109,3 +109,33 @@ def quoted_in(text: str) -> Callable[[str], bool]:
         return re.search(pattern, text) is not None
 
     return quotes
+
+
+# he/she after a mention, in its sentence or opening the next; Mr/Mrs/Ms just before it
+_HE = re.compile(r"\b(?:he|him|his|himself)\b", re.I)
+_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
+_OPENS_WITH_PRONOUN = re.compile(r"^[\"'“‘]?(?:he|she|his|her)\b", re.I)
+_TITLE_HE = re.compile(r"\bMr\.?\s+$")
+_TITLE_SHE = re.compile(r"\b(?:Mrs|Ms|Miss)\.?\s+$")
+
+
+def pronoun_in(mentions: Sequence[tuple[str, str]], name: str) -> str:
+    """ "he" or "she" when the text plainly refers to `name` so, else "": counted over
+    sentences that mention its last word, each with the sentence after it. A sentence's
+    pronouns after the name count, and the next sentence's when it opens with one."""
+    surname = name.split()[-1] if name.split() else ""
+    he = she = 0
+    for sentence, following in mentions:
+        at = sentence.find(surname) if surname else -1
+        if at < 0:
+            continue
+        before, after = sentence[:at], sentence[at + len(surname) :]
+        if _OPENS_WITH_PRONOUN.match(following):
+            after = f"{after} {following}"
+        he += len(_HE.findall(after)) + 3 * bool(_TITLE_HE.search(before))
+        she += len(_SHE.findall(after)) + 3 * bool(_TITLE_SHE.search(before))
+    if he > 2 * she:
+        return "he"
+    if she > 2 * he:
+        return "she"
+    return ""

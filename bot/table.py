@@ -15,12 +15,14 @@ import numpy as np
 
 from bot.lexicon import Lexicon
 from bot.memo import BoundedMemo
-from bot.speakers import Speakers
+from bot.speakers import Speakers, pronoun_in
 from bot.tables import ROLES, Tables
+from bot.text import content_terms
 from bot.types import Sentence
 
 MAX_REMEMBERED_NAMES = 10_000
 MAX_REMEMBERED_SENTENCES = 4_096
+MENTIONS_READ = 24  # a name's first mentions tell how the text refers to it
 
 
 class SentenceTable:
@@ -39,6 +41,7 @@ class SentenceTable:
         self._people = BoundedMemo(
             self.speakers.quotes, MAX_REMEMBERED_NAMES
         )  # names from questions
+        self._pronouns = BoundedMemo(self._pronoun_of, MAX_REMEMBERED_NAMES)
 
     @property
     def text(self) -> str:
@@ -93,6 +96,24 @@ class SentenceTable:
     def is_person(self, name: str) -> bool:
         """A name the article quotes: 'Kerry said', 'Khoja, the head ..., stated'."""
         return self._people(name)
+
+    def pronoun_of(self, name: str) -> str:
+        """ "he" or "she" as the text refers to the person `name`, "" when it does not say."""
+        return self._pronouns(name)
+
+    def _pronoun_of(self, name: str) -> str:
+        terms = content_terms(name.split()[-1]) if name.split() else []
+        term_id = self.lexicon.term_id(terms[0]) if terms else None
+        if term_id is None:
+            return ""
+        mentions = []
+        for position in self.lexicon.postings(term_id)[:MENTIONS_READ].tolist():
+            following = position + 1 < len(self.sentences) and self.same_paragraph(
+                position, position + 1
+            )
+            after = self.sentences[position + 1].text if following else ""
+            mentions.append((self.sentences[position].text, after))
+        return pronoun_in(mentions, name)
 
     def idf(self, term: str) -> float | None:
         return self.lexicon.idf(term)

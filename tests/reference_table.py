@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from bot.speakers import quoted_in
+from bot.speakers import pronoun_in, quoted_in
+from bot.table import MENTIONS_READ
 from bot.text import SPEECH_VERBS, content_terms, term_set
 from bot.token_codes import token_idf
 
@@ -84,6 +85,16 @@ class ReferenceTable:
 
     def is_person(self, name: str) -> bool:
         return self.quotes(name)
+
+    def pronoun_of(self, name: str) -> str:
+        """Every sentence whose terms hold the name's last word, up to the table's limit."""
+        wanted = content_terms(name.split()[-1])[:1] if name.split() else []
+        mentions = []
+        for i, sentence in enumerate(self.sentences):
+            if wanted and wanted[0] in term_set(sentence.text):
+                following = i + 1 < len(self.sentences) and self.same_paragraph(i, i + 1)
+                mentions.append((sentence.text, self.sentences[i + 1].text if following else ""))
+        return pronoun_in(mentions[:MENTIONS_READ], name)
 
     def coverage(self, query_terms: Sequence[str], position: int) -> float:
         known = [t for t in query_terms if t in self.idf_of]

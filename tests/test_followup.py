@@ -239,3 +239,27 @@ def test_a_place_or_a_month_is_never_he() -> None:
     got = resolve_followup("How many troops did he have?", history, is_person)
     assert "Fort William Henry have" not in got and "August have" not in got
     assert got.endswith("Who besieged Fort William Henry in August 1757?")  # carried along
+
+
+def test_she_is_not_a_man_the_text_calls_he() -> None:
+    pronouns = {"Ahmed Khan": "he", "Amneh Jafari": "she"}.get
+
+    def pronoun_of(name: str) -> str:
+        return pronouns(name) or ""
+
+    history = [
+        turn("Who is Amneh Jafari?", "Amneh Jafari is a teacher."),
+        turn("What did Ahmed Khan build?", "He built a clock."),
+    ]
+    got = resolve_followup("What did she say?", history, is_person, pronoun_of)
+    assert got == "What did Amneh Jafari say?"
+    assert resolve_followup("What did she say?", history, is_person) == (
+        "What did Ahmed Khan say?"  # a text that does not say: the last person, as before
+    )
+    history = [turn("Who met Amneh Jafari?", "Ahmed Khan met Amneh Jafari at the school.")]
+    assert resolve_followup("What did he say?", history, is_person, pronoun_of) == (
+        "What did Ahmed Khan say?"
+    )
+    assert resolve_followup("What did she say?", history, is_person, pronoun_of) == (
+        "What did Amneh Jafari say?"
+    )

@@ -56,3 +56,9 @@ def test_titles_are_those_of_the_documents(answerer: Answerer) -> None:
     table = SentenceTable(answerer.index)
     titles = [table.title(i) for i in range(len(table.documents))]
     assert titles == [d.title for d in table.documents]
+
+
+def test_the_table_knows_how_the_text_refers_to_a_person(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    assert table.pronoun_of("Khaled Khoja") == "he"
+    assert table.pronoun_of("Nobody Atall") == ""
