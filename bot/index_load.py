@@ -35,7 +35,7 @@ from bot.onnx_export import cache_query_encoder, cached_encoder
 from bot.paragraph_store import open_paragraphs
 from bot.readers import load_document
 from bot.settings import Settings
-from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables
+from bot.tables import SEPARATOR, StoredDocuments, Tables, build_tables, offsets_in_order
 from bot.token_codes import VECTOR_DTYPE, similarity_to, vector_arrays
 from bot.types import Document
 
@@ -327,6 +327,8 @@ def load_index(
     )
     if not tables.meta or not _sizes_match(tables, store, manifest["dimension"]):
         raise IndexCorruptError(f"The index in {directory} is damaged (sizes do not match).")
+    if not offsets_in_order(tables.arrays):
+        raise IndexCorruptError(f"The index in {directory} is damaged (offsets out of order).")
     documents = StoredDocuments(tables)
     paragraphs = tables.arrays["paragraph_vectors"]
     return ArticleIndex(documents, store, encoder, manifest, tables, paragraphs)

@@ -120,6 +120,25 @@ def test_damaged_files_are_reported_and_read_around_in_memory(
     assert snapshot(own_index.index_dir) == before
 
 
+@pytest.mark.parametrize("array", ["token_offsets", "par_sentences", "sen_bytes", "post_offsets"])
+def test_an_offset_damaged_in_place_is_found_at_load(own_index: Settings, array: str) -> None:
+    """Same size, one entry wrong: the sizes agree, the offsets do not (a question read
+    through it and died with a traceback)."""
+    manifest = read_manifest(own_index.index_dir)
+    assert manifest is not None
+    path = own_index.index_dir / manifest["generation"] / "tables.bin"
+    data = bytearray(path.read_bytes())
+    length = int.from_bytes(data[4:12], "little")
+    entry = json.loads(data[12 : 12 + length])[array]
+    at = -(-(12 + length) // 64) * 64 + entry["offset"] + 16  # its third number
+    data[at : at + 8] = (10**12).to_bytes(8, "little", signed=True)
+    path.write_bytes(bytes(data))
+    notes: list[str] = []
+    index = open_index(own_index, notes.append)
+    assert any("damaged (offsets out of order)" in n for n in notes)
+    assert index.store.similarity_search("Carter", k=1)
+
+
 def test_an_index_path_that_is_a_file_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
