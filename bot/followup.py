@@ -88,6 +88,7 @@ def resolve_followup(
     history: Sequence[Turn],
     is_person: Callable[[str], bool],
     pronoun_of: Callable[[str], str] = lambda name: "",
+    short_name: Callable[[str], str] = lambda name: name,
 ) -> str:
     """The question rewritten to stand alone; unchanged when it already does. `pronoun_of`
     says whether the text calls a person "he" or "she" ("" when it does not say)."""
@@ -95,7 +96,7 @@ def resolve_followup(
         return question
     previous = history[-1].answer.resolved_question or history[-1].question
     subject = _elliptical_subject(question)
-    people = _People(is_person, pronoun_of)
+    people = _People(is_person, pronoun_of, short_name)
     if subject:
         return _people(_swap_subject(previous, subject, is_person), history, people)
     resolved = _people(question, history, people)
@@ -168,6 +169,7 @@ class _People:
 
     is_person: Callable[[str], bool]
     pronoun_of: Callable[[str], str]
+    short_name: Callable[[str], str]
 
     def fitting(self, pronoun: str) -> Callable[[str], bool]:
         """A person `pronoun` may stand for: "she" is never a man the text calls "he"."""
@@ -187,7 +189,8 @@ def _people(question: str, history: Sequence[Turn], people: _People) -> str:
     antecedent = _antecedent(history, is_person, people.fitting(pronoun.group(1)))
     if not antecedent or antecedent in question:
         return question
-    return _PERSON_PRONOUN.sub(lambda m: antecedent + _case(m), question, count=1)
+    called = people.short_name(antecedent)
+    return _PERSON_PRONOUN.sub(lambda m: called + _case(m), question, count=1)
 
 
 def _case(match: re.Match[str]) -> str:

@@ -117,7 +117,9 @@ def make_query(
     document: int | None = None,
 ) -> Query:
     """The question made standalone (by `resolved`, else the core's rules) and analysed."""
-    resolved = resolved or resolve_followup(question, history, table.is_person, table.pronoun_of)
+    resolved = resolved or resolve_followup(
+        question, history, table.is_person, table.pronoun_of, table.short_name
+    )
     meta = next((name for name, rx in _META.items() if rx.search(resolved)), "")
     meta = meta or _dated_by_name(table, resolved, document)
     terms = tuple(content_terms(resolved))

@@ -8,6 +8,7 @@ Positions run over the sentences of every document, in order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -17,11 +18,12 @@ from bot.lexicon import Lexicon
 from bot.memo import BoundedMemo
 from bot.speakers import Speakers, pronoun_in
 from bot.tables import ROLES, Tables
-from bot.text import content_terms
+from bot.text import content_terms, stem
 from bot.types import Sentence
 
 MAX_REMEMBERED_NAMES = 10_000
 MAX_REMEMBERED_SENTENCES = 4_096
+_NAME_WORD = re.compile(r"(?!(?:[IVX]+|Jr|Sr)\b)[A-Z][a-z][\w'’\-]*")
 MENTIONS_READ = 24  # a name's first mentions tell how the text refers to it
 
 
@@ -114,6 +116,16 @@ class SentenceTable:
             after = self.sentences[position + 1].text if following else ""
             mentions.append((self.sentences[position].text, after))
         return pronoun_in(mentions, name)
+
+    def short_name(self, name: str) -> str:
+        """The last name alone when the text uses it more often than the first ("Jafari
+        said" after "Amneh Jafari"), so that a follow-up matches those sentences too."""
+        words = name.split()
+        # "John Paul II", "Shah of Iran", "Martin Luther King Jr.": not a first and last name
+        if len(words) < 2 or not all(_NAME_WORD.fullmatch(w) for w in words):
+            return name
+        first, last = self.lexicon.idf(stem(words[0])), self.lexicon.idf(stem(words[-1]))
+        return words[-1] if first is not None and last is not None and last < first else name
 
     def idf(self, term: str) -> float | None:
         return self.lexicon.idf(term)

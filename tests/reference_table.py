@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.speakers import pronoun_in, quoted_in
 from bot.table import MENTIONS_READ
-from bot.text import SPEECH_VERBS, content_terms, term_set
+from bot.text import SPEECH_VERBS, content_terms, stem, term_set
 from bot.token_codes import token_idf
 
 BM25_K1, BM25_B = 1.2, 0.75
@@ -85,6 +85,15 @@ class ReferenceTable:
 
     def is_person(self, name: str) -> bool:
         return self.quotes(name)
+
+    def short_name(self, name: str) -> str:
+        words = name.split()
+        if len(words) < 2 or not all(re.fullmatch(r"[A-Z][a-z][\w'’\-]*", w) for w in words):
+            return name
+        if words[-1] in {"Jr", "Sr"}:
+            return name
+        first, last = (self.idf_of.get(stem(w)) for w in (words[0], words[-1]))
+        return words[-1] if first is not None and last is not None and last < first else name
 
     def pronoun_of(self, name: str) -> str:
         """Every sentence whose terms hold the name's last word, up to the table's limit."""

@@ -263,3 +263,16 @@ def test_she_is_not_a_man_the_text_calls_he() -> None:
     assert resolve_followup("What did she say?", history, is_person, pronoun_of) == (
         "What did Amneh Jafari say?"
     )
+
+
+def test_a_pronoun_becomes_the_name_the_text_goes_by() -> None:
+    history = [turn("Who is Amneh Jafari?", "Amneh Jafari is a teacher.")]
+
+    def short_name(name: str) -> str:
+        return name.split()[-1]
+
+    got = resolve_followup("What did she say?", history, is_person, short_name=short_name)
+    assert got == "What did Jafari say?"
+    assert resolve_followup("What did she say?", history, is_person) == (
+        "What did Amneh Jafari say?"
+    )

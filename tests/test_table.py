@@ -62,3 +62,14 @@ def test_the_table_knows_how_the_text_refers_to_a_person(answerer: Answerer) -> 
     table = SentenceTable(answerer.index)
     assert table.pronoun_of("Khaled Khoja") == "he"
     assert table.pronoun_of("Nobody Atall") == ""
+
+
+def test_a_person_goes_by_the_last_name_the_text_uses_more(answerer: Answerer) -> None:
+    table = SentenceTable(answerer.index)
+    assert table.short_name("Khaled Khoja") == "Khoja"  # "Khoja said", "Khoja, who is..."
+    assert table.short_name("Sergei Lavrov") == "Lavrov"
+    assert table.short_name("Kerry") == "Kerry"
+    assert table.short_name("Nobody Atall") == "Nobody Atall"
+    assert table.short_name("Syrian National Coalition") == "Syrian National Coalition"
+    assert table.short_name("President of Syria") == "President of Syria"  # no first name
+    assert table.short_name("Syria II") == "Syria II"

@@ -122,6 +122,8 @@ def test_speakers_equal_a_search_of_the_whole_text(library: Any) -> None:
     found = {name for name in candidates if ours.is_person(name)}
     assert found == {name for name in candidates if reference.is_person(name)}
     assert {"Kerry", "Khoja", "Lavrov", "Carter", "Jones", "Mary Jones"} <= found
+    short = {name: ours.short_name(name) for name in candidates}
+    assert short == {name: reference.short_name(name) for name in candidates}
     pronouns = {name: ours.pronoun_of(name) for name in candidates}
     assert pronouns == {name: reference.pronoun_of(name) for name in candidates}
     assert pronouns["Khoja"] == "he" and "she" not in {pronouns["Kerry"], pronouns["Carter"]}
