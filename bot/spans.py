@@ -151,8 +151,12 @@ def tells_age_of(sentence: str, before: str, subject: str) -> bool:
     if named and whose & _stems(f"{before} {sentence}"):
         whose |= _PERSONAL
     # someone else's name nearer the age makes it theirs ("Ahmed Khan, 35, joined Maria Lopez"),
-    # though not the name of a noun asked about ("his wife Manju Sam, 36")
-    names = {stem(w) for n in _name_matches(sentence) for w in words(n.group(0))}
+    # though not the name of a noun asked about ("his wife Manju Sam, 36"); the subject's
+    # full name is the subject ("22-year-old George Washington" tells Washington's age)
+    runs = [{stem(w) for w in words(n.group(0))} for n in _name_matches(sentence)]
+    if named:
+        whose |= {w for run in runs if run & whose for w in run}
+    names = {w for run in runs for w in run}
     others = names - whose if named else set()
     mine, theirs = _distances(sentence, ages, whose), _distances(sentence, ages, others)
     return any(d <= _AGE_REACH and d <= other for d, other in zip(mine, theirs, strict=True))

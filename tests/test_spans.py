@@ -113,6 +113,8 @@ AGES = [
     ("Gloria developed severe eczema at the age of four months.", "", "Gloria", True),
     ("Ahmed Khan, 35, joined Maria Lopez at the bakery in 2015.", "", "Maria Lopez", False),
     ("Ahmed Khan, 35, joined Maria Lopez at the bakery in 2015.", "", "Ahmed Khan", True),
+    ("Militia under 22-year-old George Washington ambushed them.", "", "Washington", True),
+    ("Militia under 22-year-old George Washington ambushed Braddock.", "", "Braddock", False),
 ]
 
 
