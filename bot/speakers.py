@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from bot.text import SPEECH_VERBS, looks_like_organisation
+from bot.text import SPEECH_VERBS, looks_like_organisation, names
 
 KEY_CHARS = 16
 _VERB_AFTER = rf"\s+(?:also\s+)?{SPEECH_VERBS}\b"
@@ -139,3 +139,15 @@ def pronoun_in(mentions: Sequence[tuple[str, str]], name: str) -> str:
     if she > 2 * he:
         return "she"
     return ""
+
+
+def shares_last_name(mentions: Sequence[tuple[str, str]], name: str) -> bool:
+    """Whether someone else mentioned goes by the last name of `name`: a run of capitalised
+    words ending in it that is neither the last name alone nor ends in the whole name
+    ("Thomas Sam, 42, and his wife Manju Sam")."""
+    surname = name.split()[-1]
+    for sentence, following in mentions:
+        for run in names(f"{sentence} {following}"):
+            if run.split()[-1] == surname and run != surname and not run.endswith(name):
+                return True
+    return False

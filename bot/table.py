@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.lexicon import Lexicon
 from bot.memo import BoundedMemo
-from bot.speakers import Speakers, pronoun_in
+from bot.speakers import Speakers, pronoun_in, shares_last_name
 from bot.tables import ROLES, Tables
 from bot.text import content_terms, stem
 from bot.types import Sentence
@@ -44,6 +44,7 @@ class SentenceTable:
             self.speakers.quotes, MAX_REMEMBERED_NAMES
         )  # names from questions
         self._pronouns = BoundedMemo(self._pronoun_of, MAX_REMEMBERED_NAMES)
+        self._short_names = BoundedMemo(self._short_name, MAX_REMEMBERED_NAMES)
 
     @property
     def text(self) -> str:
@@ -104,10 +105,15 @@ class SentenceTable:
         return self._pronouns(name)
 
     def _pronoun_of(self, name: str) -> str:
+        return pronoun_in(self._mentions(name), name)
+
+    def _mentions(self, name: str) -> list[tuple[str, str]]:
+        """The first sentences that mention the name's last word, each with the next one in
+        its paragraph ("" when there is none)."""
         terms = content_terms(name.split()[-1]) if name.split() else []
         term_id = self.lexicon.term_id(terms[0]) if terms else None
         if term_id is None:
-            return ""
+            return []
         mentions = []
         for position in self.lexicon.postings(term_id)[:MENTIONS_READ].tolist():
             following = position + 1 < len(self.sentences) and self.same_paragraph(
@@ -115,17 +121,23 @@ class SentenceTable:
             )
             after = self.sentences[position + 1].text if following else ""
             mentions.append((self.sentences[position].text, after))
-        return pronoun_in(mentions, name)
+        return mentions
 
     def short_name(self, name: str) -> str:
         """The last name alone when the text uses it more often than the first ("Jafari
-        said" after "Amneh Jafari"), so that a follow-up matches those sentences too."""
+        said" after "Amneh Jafari") and no one else mentioned goes by it ("Thomas Sam" and
+        "Manju Sam"), so that a question matches those sentences too."""
+        return self._short_names(name)
+
+    def _short_name(self, name: str) -> str:
         words = name.split()
         # "John Paul II", "Shah of Iran", "Martin Luther King Jr.": not a first and last name
         if len(words) < 2 or not all(_NAME_WORD.fullmatch(w) for w in words):
             return name
         first, last = self.lexicon.idf(stem(words[0])), self.lexicon.idf(stem(words[-1]))
-        return words[-1] if first is not None and last is not None and last < first else name
+        if first is None or last is None or last >= first:
+            return name
+        return name if shares_last_name(self._mentions(name), name) else words[-1]
 
     def idf(self, term: str) -> float | None:
         return self.lexicon.idf(term)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.speakers import pronoun_in, quoted_in
+from bot.speakers import pronoun_in, quoted_in, shares_last_name
 from bot.table import MENTIONS_READ
 from bot.text import SPEECH_VERBS, content_terms, stem, term_set
 from bot.token_codes import token_idf
@@ -93,17 +93,22 @@ class ReferenceTable:
         if words[-1] in {"Jr", "Sr"}:
             return name
         first, last = (self.idf_of.get(stem(w)) for w in (words[0], words[-1]))
-        return words[-1] if first is not None and last is not None and last < first else name
+        if first is None or last is None or last >= first:
+            return name
+        return name if shares_last_name(self._mentions(name), name) else words[-1]
 
     def pronoun_of(self, name: str) -> str:
         """Every sentence whose terms hold the name's last word, up to the table's limit."""
+        return pronoun_in(self._mentions(name), name)
+
+    def _mentions(self, name: str) -> list[tuple[str, str]]:
         wanted = content_terms(name.split()[-1])[:1] if name.split() else []
         mentions = []
         for i, sentence in enumerate(self.sentences):
             if wanted and wanted[0] in term_set(sentence.text):
                 following = i + 1 < len(self.sentences) and self.same_paragraph(i, i + 1)
                 mentions.append((sentence.text, self.sentences[i + 1].text if following else ""))
-        return pronoun_in(mentions[:MENTIONS_READ], name)
+        return mentions[:MENTIONS_READ]
 
     def coverage(self, query_terms: Sequence[str], position: int) -> float:
         known = [t for t in query_terms if t in self.idf_of]

@@ -1,4 +1,4 @@
-from bot.speakers import pronoun_in
+from bot.speakers import pronoun_in, shares_last_name
 
 
 def test_pronouns_after_a_mention_say_he_or_she() -> None:
@@ -25,3 +25,11 @@ def test_mixed_or_missing_evidence_says_nothing() -> None:
 def test_only_a_next_sentence_that_opens_with_a_pronoun_counts() -> None:
     assert pronoun_in([("Park spoke.", "He was tired.")], "Park") == "he"
     assert pronoun_in([("Park spoke.", "The minister thanked her.")], "Park") == ""
+
+
+def test_someone_else_with_the_same_last_name_is_found() -> None:
+    couple = [("Thomas Sam, 42, and his wife Manju Sam, 36, are on trial.", "")]
+    assert shares_last_name(couple, "Manju Sam")
+    alone = [("Psychology major Amneh Jafari heard of it.", "Jafari said she felt it.")]
+    assert not shares_last_name(alone, "Amneh Jafari")
+    assert not shares_last_name([], "Amneh Jafari")
