@@ -50,6 +50,8 @@ _APART = (
     *("p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead"),
     *("title", "tr", "ul", "img", "iframe", "select", "textarea", "button", "input"),
 )
+# a cell holding paragraphs of this much text is a page laid out in a table, not data
+_LAYOUT_CELL_CHARS = 300
 # how many times over the page the verbatim check may search, for blocks out of page order
 _SEARCH_BUDGET = 4
 
@@ -134,7 +136,7 @@ def _blocks(element: Any) -> Iterator[str]:
             if tag not in _SKIPPED:
                 yield from _blocks(child)
         elif tag == "cell":  # cells of a row are apart on the page, though they may touch
-            words.append(f" {''.join(child.itertext())} ")
+            words.append(f" {_cell_text(child)} ")
         elif tag == "lb" and after_break:  # a blank line: the block ends, as on the page
             yield _joined(words)
             words = []
@@ -152,7 +154,23 @@ def _joined(words: list[str]) -> str:
 
 
 def _holds_blocks(cell: Any) -> bool:
-    return any(isinstance(e.tag, str) and e.tag in _BLOCKS for e in cell.iterdescendants())
+    """A cell used for layout: it holds headings, lists or tables, or paragraphs of prose.
+    A data cell's "<br><br>" also comes out as a paragraph (trafilatura writes <p> for it),
+    and that cell stays in its row."""
+    tags = {e.tag for e in cell.iterdescendants() if isinstance(e.tag, str)}
+    if tags & (_BLOCKS - {"p"}):
+        return True
+    return "p" in tags and len("".join(cell.itertext())) >= _LAYOUT_CELL_CHARS
+
+
+def _cell_text(cell: Any) -> str:
+    """A data cell's words, its paragraphs ("First release.<p>Shipped ...</p>") apart."""
+    words = [cell.text or ""]
+    for child in cell:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        apart = tag in ("p", "lb")
+        words += [" " * apart, "".join(child.itertext()), " " * apart, child.tail or ""]
+    return "".join(words)
 
 
 def visible_text(page: str) -> str:

@@ -118,6 +118,23 @@ def test_a_table_used_for_layout_is_read_as_the_paragraphs_it_holds(tmp_path: Pa
     assert any("Ada" in t and "maintainer" in t for t in texts)  # a data table: a row
 
 
+RELEASES_PAGE = """<html><head><title>Releases</title></head><body><article><h1>Releases</h1>
+<p>The project has shipped many releases, and this page lists them with their dates.</p>
+<table><tr><th>Version</th><th>Date</th><th>Notes</th></tr>
+<tr><td>1.0</td><td>March 3, 2001</td><td>First release.<br><br>Shipped with docs.</td></tr>
+<tr><td>2.0</td><td>May 5, 2005</td><td>Rewrite of the core.</td></tr></table>
+<p>Older releases are no longer supported by the maintainers of the project.</p>
+</article></body></html>"""
+
+
+def test_a_data_cell_with_a_blank_line_stays_in_its_row(tmp_path: Path) -> None:
+    texts = page_sentences(tmp_path, RELEASES_PAGE)
+    # the cell's <br><br> became a paragraph, so the row was read as a layout table: "1.0
+    # March 3, 2001" a heading of its own and the notes apart from their version
+    assert "1.0 March 3, 2001 First release." in texts
+    assert "Shipped with docs." in texts
+
+
 BREAKS_PAGE = """<html><head><title>Weather</title></head><body><article><h1>Weather</h1>
 <p>The week starts wet with heavy rain<br><br>Temperatures will fall on Thursday in the north.</p>
 <div>Snow is likely on the hills by Friday night<br />&nbsp;<br/>Roads may close in the
