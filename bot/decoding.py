@@ -75,7 +75,7 @@ _CONTROLS |= {9: "\t", 10: "\n", 11: "\n", 12: "\n", 13: "\n"}
 # and the bidi marks, unseen, split a word ("Mos\u200bcow" is not "Moscow") and rode along
 # in citations. The HTML reader's check ignores them all (trafilatura drops them).
 INVISIBLE = dict.fromkeys((*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200D))
-INVISIBLE |= dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200c\u200e\u200f\u2060\ufeff"))
+INVISIBLE |= dict.fromkeys(map(ord, "\u00ad\u034f\u061c\u200b\u200c\u200e\u200f\u2060\ufeff"))
 _CONTROLS |= {c: None for c in INVISIBLE if c not in (0x200C, 0x200D)}
 # a zero-width joiner between two pictures draws one (woman + microscope: a scientist); a
 # joiner or non-joiner between two letters of Arabic script or of India's scripts is part of

@@ -42,6 +42,9 @@ _BREAK_GAP = r"(?:\s|&nbsp;?|&#0*160;|&#x0*a0;|<!--(?:[^-]|-(?!->)){0,500}-->)*"
 _BREAK_RUN = re.compile(rf"<br\b[^<>]*>(?:{_BREAK_GAP}<br\b[^<>]*>)+", re.I)
 _BREAK_MARK = "\ufdd0"
 _INVISIBLE = ("script", "style", "template", "noscript")
+_JOINER_MARK = "\u034f"  # see _held_joiners
+_NON_JOINER = re.compile(r"\u200c|&zwnj;|&#0*8204;|&#x0*200c;", re.I)
+_JOINER = re.compile(r"\u200d|&zwj;|&#0*8205;|&#x0*200d;", re.I)
 # elements a browser sets apart from their neighbours: text on either side never joins
 _APART = (
     *("address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "details"),
@@ -61,8 +64,9 @@ def html_to_text(page: str) -> tuple[str, str]:
     byline and date where the page shows them, and the page's title ('' if none)."""
     import trafilatura
 
+    held = _held_joiners(page)
     xml = trafilatura.extract(
-        _BREAK_RUN.sub(f"<br>{_BREAK_MARK}<br>", _UNWRAPPED.sub("", page)),
+        _BREAK_RUN.sub(f"<br>{_BREAK_MARK}<br>", _UNWRAPPED.sub("", held)),
         output_format="xml",
         include_comments=False,
         include_tables=True,
@@ -70,15 +74,15 @@ def html_to_text(page: str) -> tuple[str, str]:
         include_links=False,
         favor_recall=True,
     )
-    metadata = trafilatura.extract_metadata(page, extensive=False)
-    title = " ".join((metadata.title or "").split()) if metadata else ""
+    metadata = trafilatura.extract_metadata(held, extensive=False)
+    title = _restored_joiners(" ".join((metadata.title or "").split())) if metadata else ""
     header = [title]
     if metadata and metadata.author:
         header.append(f"By {' '.join(metadata.author.split())}")
     on_page = PageText(visible_text(page))
     if metadata and metadata.date:
         header.append(shown_date(metadata.date, on_page))
-    blocks = xml_blocks(xml.replace(_BREAK_MARK, "")) if xml else []
+    blocks = xml_blocks(_restored_joiners(xml.replace(_BREAK_MARK, ""))) if xml else []
     if blocks and blocks[0] == title:
         blocks = blocks[1:]  # the page's own headline: it leads the header instead
     kept = [line for line in header if line and on_page.anywhere(line)]
@@ -87,6 +91,20 @@ def html_to_text(page: str) -> tuple[str, str]:
     if not body:
         return "", title if on_page.anywhere(title) else ""
     return "\n\n".join(kept + body), title if on_page.anywhere(title) else ""
+
+
+def _held_joiners(page: str) -> str:
+    """Zero-width (non-)joiners, as characters or entities, as marks trafilatura keeps: it
+    drops every unprintable character, and a Persian word ("I want", spelt with one) or an emoji
+    sequence came out misspelt. The combining grapheme joiner is printable and shows
+    nothing; one found on the page already goes, as the other invisible characters do."""
+    page = page.replace(_JOINER_MARK, "")
+    page = _NON_JOINER.sub(_JOINER_MARK, page)
+    return _JOINER.sub(_JOINER_MARK * 2, page)
+
+
+def _restored_joiners(text: str) -> str:
+    return text.replace(_JOINER_MARK * 2, "\u200d").replace(_JOINER_MARK, "\u200c")
 
 
 def shown_date(iso: str, on_page: PageText) -> str:
