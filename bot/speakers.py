@@ -123,13 +123,15 @@ def pronoun_in(mentions: Sequence[tuple[str, str]], name: str) -> str:
     """ "he" or "she" when the text plainly refers to `name` so, else "": counted over
     sentences that mention its last word, each with the sentence after it. A sentence's
     pronouns after the name count, and the next sentence's when it opens with one."""
-    surname = name.split()[-1] if name.split() else ""
+    if not name.split():
+        return ""
+    surname = re.compile(rf"\b{re.escape(name.split()[-1])}\b")  # not "Sam" in "Samuel"
     he = she = 0
     for sentence, following in mentions:
-        at = sentence.find(surname) if surname else -1
-        if at < 0:
+        found = surname.search(sentence)
+        if found is None:
             continue
-        before, after = sentence[:at], sentence[at + len(surname) :]
+        before, after = sentence[: found.start()], sentence[found.end() :]
         if _OPENS_WITH_PRONOUN.match(following):
             after = f"{after} {following}"
         he += len(_HE.findall(after)) + 3 * bool(_TITLE_HE.search(before))

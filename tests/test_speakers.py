@@ -20,6 +20,7 @@ def test_mixed_or_missing_evidence_says_nothing() -> None:
     assert pronoun_in([("Park spoke.", "Then the rain came.")], "Park") == ""
     assert pronoun_in([("Nothing here.", "")], "Park") == ""
     assert pronoun_in([], "") == ""
+    assert pronoun_in([("Samuel said he had left.", "")], "Manju Sam") == ""  # not her name
 
 
 def test_only_a_next_sentence_that_opens_with_a_pronoun_counts() -> None:
