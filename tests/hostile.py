@@ -19,8 +19,8 @@ APART = {
 }
 HIDDEN = {"script", "style"}
 # characters a browser draws nothing for and the readers remove: zero-width characters, the
-# soft hyphen, bidi marks, embeddings, overrides and isolates
-UNSEEN = re.compile("[\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# soft hyphen, the combining grapheme joiner, bidi marks, embeddings, overrides and isolates
+UNSEEN = re.compile("[\u00ad\u034f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 class _Visible(HTMLParser):
