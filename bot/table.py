@@ -23,7 +23,7 @@ from bot.types import Sentence
 
 MAX_REMEMBERED_NAMES = 10_000
 MAX_REMEMBERED_SENTENCES = 4_096
-_NAME_WORD = re.compile(r"(?!(?:[IVX]+|Jr|Sr)\b)[A-Z][a-z][\w'’\-]*")
+_NAME_WORD = re.compile(r"(?!(?:Jr|Sr)\b)[A-Z][a-z][\w'’\-]*")  # not "II", "Jr"
 MENTIONS_READ = 24  # a name's first mentions tell how the text refers to it
 
 
@@ -43,8 +43,8 @@ class SentenceTable:
         self._people = BoundedMemo(
             self.speakers.quotes, MAX_REMEMBERED_NAMES
         )  # names from questions
-        self._pronouns = BoundedMemo(self._pronoun_of, MAX_REMEMBERED_NAMES)
-        self._short_names = BoundedMemo(self._short_name, MAX_REMEMBERED_NAMES)
+        # a follow-up asks pronoun_of and short_name of the same few names: read them once
+        self._mentions_of = BoundedMemo(self._mentions, MAX_REMEMBERED_NAMES)
 
     @property
     def text(self) -> str:
@@ -102,15 +102,12 @@ class SentenceTable:
 
     def pronoun_of(self, name: str) -> str:
         """ "he" or "she" as the text refers to the person `name`, "" when it does not say."""
-        return self._pronouns(name)
+        return pronoun_in(self._mentions_of(name.split()[-1]) if name.split() else [], name)
 
-    def _pronoun_of(self, name: str) -> str:
-        return pronoun_in(self._mentions(name), name)
-
-    def _mentions(self, name: str) -> list[tuple[str, str]]:
-        """The first sentences that mention the name's last word, each with the next one in
-        its paragraph ("" when there is none)."""
-        terms = content_terms(name.split()[-1]) if name.split() else []
+    def _mentions(self, surname: str) -> list[tuple[str, str]]:
+        """The first sentences that mention a last name, each with the next one in its
+        paragraph ("" when there is none)."""
+        terms = content_terms(surname)
         term_id = self.lexicon.term_id(terms[0]) if terms else None
         if term_id is None:
             return []
@@ -127,17 +124,15 @@ class SentenceTable:
         """The last name alone when the text uses it more often than the first ("Jafari
         said" after "Amneh Jafari") and no one else mentioned goes by it ("Thomas Sam" and
         "Manju Sam"), so that a question matches those sentences too."""
-        return self._short_names(name)
-
-    def _short_name(self, name: str) -> str:
         words = name.split()
-        # "John Paul II", "Shah of Iran", "Martin Luther King Jr.": not a first and last name
+        # "John Paul II", "Shah of Iran", "Martin Luther King Jr": not a first and last name
         if len(words) < 2 or not all(_NAME_WORD.fullmatch(w) for w in words):
             return name
         first, last = self.lexicon.idf(stem(words[0])), self.lexicon.idf(stem(words[-1]))
         if first is None or last is None or last >= first:
             return name
-        return name if shares_last_name(self._mentions(name), name) else words[-1]
+        mentions = self._mentions_of(words[-1])
+        return name if shares_last_name(mentions, name) else words[-1]
 
     def idf(self, term: str) -> float | None:
         return self.lexicon.idf(term)
