@@ -60,8 +60,13 @@ _REASON = re.compile(
 )
 # "And which one to heat?", "So when?": a question that opens by joining on leans on the last.
 _JOINED_ON = re.compile(r"^\s*(?:and|but|so|then)\b", re.I)
-# "Which floor?", "What year?": a wh-word and one noun name no subject of their own.
-_WH_AND_NOUN = re.compile(r"^\s*(?:which|what|whose)\s+[a-z][\w\-]*\s*\??\s*$", re.I)
+# "Which floor?", "What year?", "By what margin?", "On what grounds?": a wh-word and one noun
+# (after a preposition, or not) name no subject of their own.
+_WH_AND_NOUN = re.compile(
+    r"^\s*(?:(?:by|on|in|at|for|from|to|over|under|with|since|until|during|after|before)\s+)?"
+    r"(?:which|what|whose)\s+[a-z][\w\-]*\s*\??\s*$",
+    re.I,
+)
 _SHORT_SUBJECT = 6  # words; a longer "and ..." is a question of its own
 # "Who replaced Park?": the next "he" is the one who did, named in the answer; but after
 # "Who is Nathan Law?" he is Nathan Law.
@@ -262,7 +267,9 @@ def _swap_subject(previous: str, subject: str, is_person: Callable[[str], bool])
         return shaped
     ordinal = _ORDINAL.search(subject)
     if ordinal and _ORDINAL.search(previous):
-        return _ORDINAL.sub(subject, previous, count=1)
+        # "And the second one?" after "Who scored the first goal?": the second goal
+        rest = set(_ORDINAL.sub("", subject).lower().split()) - {"the", "one", "ones"}
+        return _ORDINAL.sub(subject if rest else ordinal.group(0), previous, count=1)
     candidates = names(previous)
     person = any(is_person(n) for n in names(subject)) or bool(_PERSON_PRONOUN.search(subject))
     same_kind = [n for n in candidates if is_person(n) == person]

@@ -160,17 +160,47 @@ def _is_acronym(word: str) -> bool:
 
 
 def names(text: str) -> list[str]:
-    """Runs of capitalised words ('John Kerry', 'Syrian National Coalition'), less a leading
-    'The' or 'Who' and runs made only of such words."""
+    """Runs of capitalised words ('John Kerry', 'Syrian National Coalition'), less the little
+    words that open a sentence ('The', 'Who', 'In the', 'Yesterday'), and not a hashtag or a
+    handle ('#IStandWithAhmed'). 'US' and 'IT' are names, not 'us' and 'it'."""
     runs = []
     for match in CAPITALISED_RUN.finditer(text):
-        run = re.sub(r"['’]s$", "", match.group(0))
-        leading = run.split()[0].lower()
-        if leading in STOPWORDS or leading in WH_WORDS:
-            run = " ".join(run.split()[1:])
-        if run and not all(word.lower() in STOPWORDS for word in run.split()):
-            runs.append(run)
+        if text[max(match.start() - 1, 0) : match.start()] in ("#", "@"):
+            continue
+        words_ = re.sub(r"['’]s$", "", match.group(0)).split()
+        while words_ and _opens_sentence(words_[0]):
+            words_ = words_[1:]
+        if words_ and not all(_little(word) for word in words_):
+            runs.append(" ".join(words_))
     return runs
+
+
+# capitalised only because they open a sentence: "Yesterday Mohamed received ..."
+_SENTENCE_OPENERS = frozenset(
+    """
+    yesterday today tomorrow tonight meanwhile however earlier later recently currently
+    finally instead nevertheless nonetheless moreover furthermore additionally previously
+    eventually initially subsequently afterwards overall
+    """.split()
+)
+
+
+def _little(word: str) -> bool:
+    return word.lower() in STOPWORDS and not _is_acronym(word)
+
+
+# and adverbs of their shape: "Allegedly, he ...", "Reportedly", "Unfortunately"
+_OPENING_ADVERB = re.compile(r"[A-Z][a-z]{3,}(?:edly|ently|antly|ately|ally|ously|ingly|ively)$")
+
+
+def _opens_sentence(word: str) -> bool:
+    lowered = word.lower()
+    return (
+        _little(word)
+        or lowered in WH_WORDS
+        or lowered in _SENTENCE_OPENERS
+        or _OPENING_ADVERB.match(word) is not None
+    )
 
 
 def looks_like_organisation(name: str) -> bool:

@@ -102,6 +102,16 @@ def test_an_ordinal_replaces_an_ordinal() -> None:
     )
 
 
+def test_the_second_one_replaces_the_ordinal_alone() -> None:
+    history = [turn("Who scored Belgium's first goal?")]
+    assert resolve_followup("And the second one?", history, is_person) == (
+        "Who scored Belgium's second goal?"
+    )
+    # with more than the ordinal, the subject goes in whole
+    got = resolve_followup("And his second?", [turn("Who set up Lukaku's first goal?")], is_person)
+    assert "his second goal" in got and "first" not in got
+
+
 def test_a_phrase_of_the_same_shape_is_replaced() -> None:
     history = [turn("Who was Man of the Match in the Sweden game?")]
     assert resolve_followup("What about in the Belgium game?", history, is_person) == (
@@ -165,6 +175,10 @@ def test_a_wh_word_and_a_noun_lean_on_the_last() -> None:
     assert got == "Which floor? Where was Montalvo taken instead of a hotel?"
     standalone = resolve_followup("Which floor was Montalvo taken to?", history, is_person)
     assert standalone == "Which floor was Montalvo taken to?"
+    history = [turn("Who did Yau Wai-ching defeat?")]
+    for question in ("By what margin?", "On what grounds?", "Over what period?"):
+        got = resolve_followup(question, history, is_person)
+        assert got == f"{question} Who did Yau Wai-ching defeat?"
 
 
 def test_a_bare_why_asks_past_the_answer() -> None:

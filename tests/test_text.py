@@ -93,6 +93,23 @@ def test_a_middle_initial_stays_in_the_name_but_an_abbreviation_does_not_join() 
     assert not any(n.startswith("S.") for n in names("The U.S. Army and U.S. President Obama."))
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Yesterday Mohamed received VIP attention at Google.", ["Mohamed", "VIP", "Google"]),
+        ("Allegedly, Rathbun was questioned.", ["Rathbun"]),
+        ("In the Kowloon East constituency, Wilson Or won.", ["Kowloon East", "Wilson Or"]),
+        ("What does the US want Assad to do?", ["US", "Assad"]),
+        ("She chose the hashtag #IStandWithAhmed on @Twitter.", []),
+        ("Italy, France and Emily Kelly agreed.", ["Italy", "France", "Emily Kelly"]),
+    ],
+)
+def test_names_leave_out_what_opens_a_sentence_and_hashtags(
+    sentence: str, expected: list[str]
+) -> None:
+    assert names(sentence) == expected
+
+
 def test_a_what_question_about_what_someone_did_does_not_want_a_person() -> None:
     assert question_type("What had Secretary of State Kissinger negotiated?").kind == "open"
     assert question_type("Which former minister resigned?").kind == "person"
