@@ -167,11 +167,11 @@ def names(text: str) -> list[str]:
     for match in CAPITALISED_RUN.finditer(text):
         if text[max(match.start() - 1, 0) : match.start()] in ("#", "@"):
             continue
-        words_ = re.sub(r"['’]s$", "", match.group(0)).split()
-        while words_ and _opens_sentence(words_[0]):
-            words_ = words_[1:]
-        if words_ and not all(_little(word) for word in words_):
-            runs.append(" ".join(words_))
+        parts = re.sub(r"['’]s$", "", match.group(0)).split()
+        while parts and _opens_sentence(parts[0]):
+            parts = parts[1:]
+        if parts and not all(_little(word) for word in parts):
+            runs.append(" ".join(parts))
     return runs
 
 
