@@ -27,9 +27,7 @@ needs_eval = pytest.mark.skipif(
 def test_visible_qa_meets_the_bar(answerer: Answerer) -> None:
     scores, _ = evaluate(answerer, load_items(SHARED_EVAL / "visible_qa.jsonl"))
     assert scores.correct >= 18, scores.summary()
-    # 7 of 8 held out; the shipped selector (fitted with the paraphrases of data/train/, which
-    # gained 8 refusals on sets never trained on) answers n05 at 0.3223 against its 0.32 bar
-    assert scores.refused >= 6, scores.summary()
+    assert scores.refused >= 7, scores.summary()
     assert scores.precision >= 0.85, scores.summary()
 
 

@@ -45,10 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.time()
     entries = all_entries()
     indexer = Indexer()
-    indexes = {}
-    for entry in entries:  # a SQuAD article and its paraphrases share one document
-        if entry.name not in indexes:
-            indexes[entry.name] = indexer.index(entry.document)
+    indexes = {e.name: indexer.index(e.document) for e in entries}
     examples = [x for e in entries for x in entry_examples(e, indexes[e.name])]
     log(f"{len(entries)} documents, {len(examples)} examples ({time.time() - started:.0f} s)")
     fold_of = assign_folds(entries)
@@ -68,14 +65,9 @@ def log(message: str) -> None:
 
 
 def assign_folds(entries: Sequence[Entry]) -> dict[str, int]:
-    """Documents dealt round-robin by kind, so each fold holds news and SQuAD alike. A
-    document is dealt once, by the kind it first comes as (a SQuAD article, not its
-    paraphrases), so the folds are those of the documents alone."""
-    kind_of: dict[str, str] = {}
-    for entry in entries:
-        kind_of.setdefault(entry.name, entry.kind)
-    ordered = sorted(kind_of, key=lambda name: (kind_of[name], name))
-    return {name: i % FOLDS for i, name in enumerate(ordered)}
+    """Documents dealt round-robin by kind, so each fold holds news and SQuAD alike."""
+    ordered = sorted(entries, key=lambda e: (e.kind, e.name))
+    return {e.name: i % FOLDS for i, e in enumerate(ordered)}
 
 
 def cross_validate(

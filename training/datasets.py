@@ -5,10 +5,6 @@
   words around it, cut at sentence ends, so that it names the sentence that answers.
 - The hand-written sets of data/eval/manifest.json (news reports, Debian texts).
 - The visible set on the default article (../shared/eval).
-- Paraphrases (data/train/squad-paraphrases.jsonl): questions on the same SQuAD articles in
-  other words than the text's, as readers ask them, and questions those articles leave
-  unanswered; SQuAD's own questions copy the text's words, and a model that learnt only
-  from them refused right answers to questions put in other words.
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ SQUAD = SHARED / "data" / "squad2" / "dev-articles-9-35.json"
 MANIFEST = PROJECT_ROOT / "data" / "eval" / "manifest.json"
 SEED_QA = SHARED / "eval" / "visible_qa.jsonl"
 SEED_CHAT = SHARED / "eval" / "visible_chat.jsonl"
-PARAPHRASES = PROJECT_ROOT / "data" / "train" / "squad-paraphrases.jsonl"
 CONTEXT_WORDS = 4
 
 
@@ -46,26 +41,12 @@ class Entry:
 
 
 def all_entries() -> list[Entry]:
-    squad = squad_entries()
-    return squad + paraphrase_entries(squad) + manifest_entries() + seed_entries()
+    return squad_entries() + manifest_entries() + seed_entries()
 
 
 def squad_entries(path: Path = SQUAD) -> list[Entry]:
     data = json.loads(path.read_text("utf-8"))
     return [_squad_entry(article) for article in data["data"]]
-
-
-def paraphrase_entries(squad: list[Entry], path: Path = PARAPHRASES) -> list[Entry]:
-    """The paraphrase questions of each SQuAD article, as a document of kind 'para' (named
-    as its article, so that article-level folds hold both out together)."""
-    by_article: dict[str, list[dict[str, Any]]] = {}
-    for item in load_items(path):
-        by_article.setdefault(item.pop("article"), []).append(item)
-    return [
-        Entry(entry.name, "para", entry.document, by_article[entry.name])
-        for entry in squad
-        if entry.name in by_article
-    ]
 
 
 def _squad_entry(article: dict[str, Any]) -> Entry:

@@ -14,8 +14,7 @@ from training.examples import Example
 
 # How much each kind of example weighs in the confidence model: the product answers news
 # readers, whose unanswerable questions (an age, a number never given) matter more than
-# SQuAD's adversarial near-copies, of which there are thousands. The paraphrases written on
-# SQuAD's articles are readers' questions too, so they weigh as the product's ("other").
+# SQuAD's adversarial near-copies, of which there are thousands.
 WEIGHTS = {
     ("squad", "answerable"): 1.0,
     ("squad", "unanswerable"): 0.5,
@@ -29,7 +28,6 @@ WEIGHTS = {
 # answered correctly and the share of unanswerable ones refused, while refusing at least a
 # quarter of SQuAD's unanswerable ones.
 MIN_SQUAD_REFUSED = 0.25
-SQUAD_KINDS = ("squad", "para")
 # the bars tried, rounded as they are stored, so that the bar chosen is the bar tested
 _BARS = [round(float(b), 2) for b in np.arange(0.05, 0.95, 0.01)]
 
@@ -90,15 +88,13 @@ def choose_threshold(
     unanswerable = np.array([e.unanswerable for e in examples]) & asked
     answerable = asked & ~unanswerable
     squad = np.array([e.kind == "squad" for e in examples])
-    # the paraphrases are questions on SQuAD's articles, not the product's own mix
-    product = np.array([e.kind not in SQUAD_KINDS for e in examples])
     best, best_value = 0.5, (-1.0, -1.0)
     for bar in _BARS:
         answered = confidence >= bar
         if _share(~answered, squad & unanswerable) < MIN_SQUAD_REFUSED:
             continue
-        right = _share(answered & correct, product & answerable)
-        refused = _share(~answered, product & unanswerable)
+        right = _share(answered & correct, ~squad & answerable)
+        refused = _share(~answered, ~squad & unanswerable)
         value = (min(right, refused), right + refused)
         if value > best_value:
             best, best_value = float(bar), value
