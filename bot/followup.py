@@ -24,8 +24,9 @@ from bot.text import (
     content_terms,
     looks_like_organisation,
     names,
+    stem,
 )
-from bot.types import Turn
+from bot.types import Citation, Turn
 
 _ELLIPSIS = re.compile(r"^(?:and|what about|how about|and what about|what of)\s+(.+?)\s*\??$", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(" + "|".join(PRONOUNS) + r")\b", re.I)
@@ -86,6 +87,9 @@ _NOT_A_PERSON = re.compile(
 _GENDER = {"he": "he", "him": "he", "his": "he", "she": "she", "her": "she", "hers": "she"}
 _NEXT_WORD = re.compile(r"\s+([A-Za-z][\w\-]*)")
 _WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
+_ASKS_WHICH = re.compile(r"^\s*(?:which|what)\s+([a-z][\w\-]*)", re.I)
+_IT = re.compile(r"\b(?:it|its)\b", re.I)
+_POSSESSIVE = {"its": "'s"}
 
 
 def resolve_followup(
@@ -104,7 +108,7 @@ def resolve_followup(
     people = _People(is_person, pronoun_of, short_name)
     if subject:
         return _people(_swap_subject(previous, subject, is_person), history, people)
-    resolved = _people(question, history, people)
+    resolved = _people(_answered_thing(question, history), history, people)
     if _stands_alone(resolved, is_person):
         return resolved
     return f"{resolved} {previous}"
@@ -154,6 +158,29 @@ def _elliptical_subject(question: str) -> str:
     if len(words) > _SHORT_SUBJECT or any(w.lower().strip(",") in WH_WORDS for w in words):
         return ""
     return subject
+
+
+def _answered_thing(question: str, history: Sequence[Turn]) -> str:
+    """ "When was it lost?" after "Which shuttle flew the first mission?": "it" is the
+    shuttle the answer names ("Space Shuttle Columbia"), a name holding the noun asked for."""
+    last = history[-1]
+    asked = _ASKS_WHICH.match(last.answer.resolved_question or last.question)
+    if asked is None or not last.answer.answered or not _IT.search(question):
+        return question
+    thing = _name_holding(stem(asked.group(1)), last.answer.citations)
+    if not thing:
+        return question
+    return _IT.sub(lambda it: thing + _POSSESSIVE.get(it.group(0).lower(), ""), question, count=1)
+
+
+def _name_holding(noun: str, citations: Sequence[Citation]) -> str:
+    """The first name of two words or more in the citations that holds `noun`."""
+    for citation in citations:
+        for name in names(citation.text):
+            parts = name.split()
+            if len(parts) > 1 and noun in {stem(part) for part in parts}:
+                return name
+    return ""
 
 
 def _stands_alone(question: str, is_person: Callable[[str], bool]) -> bool:

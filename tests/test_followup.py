@@ -112,6 +112,21 @@ def test_the_second_one_replaces_the_ordinal_alone() -> None:
     assert "his second goal" in got and "first" not in got
 
 
+def test_it_is_the_thing_the_answer_names_after_which_x() -> None:
+    cited = "On April 12, 1981, Space Shuttle Columbia lifted off from Kennedy Space Center."
+    history = [turn("Which shuttle flew the first mission?", cited)]
+    assert resolve_followup("When was it lost?", history, is_person) == (
+        "When was Space Shuttle Columbia lost?"
+    )
+    assert resolve_followup("What was its last mission?", history, is_person) == (
+        "What was Space Shuttle Columbia's last mission?"
+    )
+    # an answer naming no such thing leaves "it" to the last question
+    history = [turn("Which shuttle flew the first mission?", "It was a cold morning.")]
+    got = resolve_followup("When was it lost?", history, is_person)
+    assert got == "When was it lost? Which shuttle flew the first mission?"
+
+
 def test_a_phrase_of_the_same_shape_is_replaced() -> None:
     history = [turn("Who was Man of the Match in the Sweden game?")]
     assert resolve_followup("What about in the Belgium game?", history, is_person) == (
