@@ -89,7 +89,6 @@ _NEXT_WORD = re.compile(r"\s+([A-Za-z][\w\-]*)")
 _WHO = re.compile(r"^\s*(?:who|whom)\b", re.I)
 _ASKS_WHICH = re.compile(r"^\s*(?:which|what)\s+([a-z][\w\-]*)", re.I)
 _IT = re.compile(r"\b(?:it|its)\b", re.I)
-_POSSESSIVE = {"its": "'s"}
 
 
 def resolve_followup(
@@ -170,7 +169,7 @@ def _answered_thing(question: str, history: Sequence[Turn]) -> str:
     thing = _name_holding(stem(asked.group(1)), last.answer.citations)
     if not thing:
         return question
-    return _IT.sub(lambda it: thing + _POSSESSIVE.get(it.group(0).lower(), ""), question, count=1)
+    return _IT.sub(lambda it: thing + ("'s" if it.group(0).lower() == "its" else ""), question, 1)
 
 
 def _name_holding(noun: str, citations: Sequence[Citation]) -> str:
