@@ -58,12 +58,7 @@ CONFIDENCE_FEATURES = (
     "top_probability",
     "probability_gap",
     "top_maxsim_idf",
-    "top_coverage",
     "top_dense",
-    "unknown_share",
-    "weakest_token",
-    "weak_tokens",
-    "weakest_token_anywhere",
     "top_typed",
     "any_typed",
     "top_answer_near",
@@ -74,13 +69,10 @@ CONFIDENCE_FEATURES = (
 
 @dataclass(frozen=True)
 class Candidates:
-    """Candidate positions, their feature rows, and for each the best similarity of every
-    content token of the question within it (the confidence features read these)."""
+    """Candidate positions and their feature rows, in RANK_FEATURES order."""
 
     positions: tuple[int, ...]
     features: np.ndarray
-    token_best: np.ndarray
-    token_weights: np.ndarray
 
 
 def content_tokens(encoding: TokenEncoding, text: str) -> np.ndarray:
@@ -122,7 +114,7 @@ def rank_features(table: SentenceTable, question: Question, positions: Sequence[
     for name in ("maxsim_idf", "maxsim", "dense", "paragraph_dense", "coverage"):
         columns[f"{name}_gap"] = columns[name] - columns[name].max(initial=0.0)
     features = np.stack([columns[name] for name in RANK_FEATURES], axis=1)
-    return Candidates(tuple(positions), features, best[rows], weights)
+    return Candidates(tuple(positions), features)
 
 
 def _token_matches(
@@ -274,8 +266,6 @@ def confidence_features(
     top = int(order[0])
     column = {name: i for i, name in enumerate(RANK_FEATURES)}
     row = candidates.features[top]
-    token_best = candidates.token_best[top]
-    anywhere = candidates.token_best.max(axis=0)
     values = {
         # probabilities, not raw scores: bounded, so a question far from anything the
         # models saw (an off-topic one) cannot ride an extrapolated weight to an answer
@@ -283,12 +273,7 @@ def confidence_features(
         "probability_gap": _sigmoid(scores[top])
         - (_sigmoid(scores[order[1]]) if len(order) > 1 else 0.0),
         "top_maxsim_idf": row[column["maxsim_idf"]],
-        "top_coverage": row[column["coverage"]],
         "top_dense": row[column["dense"]],
-        "unknown_share": table.unknown_share(question.terms),
-        "weakest_token": float(token_best.min(initial=1.0)),
-        "weak_tokens": float((token_best < 0.5) @ candidates.token_weights),
-        "weakest_token_anywhere": float(anywhere.min(initial=1.0)),
         "top_typed": row[column["typed"]],
         "any_typed": float(candidates.features[:, column["typed"]].max()),
         "top_answer_near": row[column["answer_near"]],

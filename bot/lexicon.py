@@ -91,7 +91,6 @@ class Lexicon:
         self.vocabulary_size = len(arrays["vocab_offsets"]) - 1
         self._vocabulary = arrays["vocab_bytes"]
         self._vocab_offsets = arrays["vocab_offsets"]
-        self.unknown_idf = math.log((sentences + 1) / 0.5)
         # a question looks each of its terms up some 10 times (candidates, coverage, BM25)
         self._term_ids = BoundedMemo(self._search, MAX_REMEMBERED_TERMS)  # terms from questions
 

@@ -154,17 +154,6 @@ class SentenceTable:
             total += idf
         return found / total if total else np.zeros(len(where))
 
-    def unknown_share(self, query_terms: Sequence[str]) -> float:
-        """IDF-weighted share of the question that the article never mentions."""
-        if not query_terms:
-            return 1.0
-        weights = {}
-        for term in query_terms:
-            idf = self.lexicon.idf(term)
-            weights[term] = (self.lexicon.unknown_idf, True) if idf is None else (idf, False)
-        unknown = sum(w for w, missing in weights.values() if missing)
-        return unknown / sum(w for w, _ in weights.values())
-
     def bm25(self, query_terms: Sequence[str], positions: Sequence[int]) -> np.ndarray:
         """Okapi BM25 of each position for the question's content stems."""
         return self.lexicon.bm25(query_terms, positions)

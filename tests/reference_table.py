@@ -42,7 +42,6 @@ class ReferenceTable:
                 self.postings.setdefault(term, []).append(i)
         total = len(self.sentences)
         self.idf_of = {t: math.log((total + 1) / (len(p) + 0.5)) for t, p in self.postings.items()}
-        self.unknown_idf = math.log((total + 1) / 0.5)
         self.frequencies = [Counter(content_terms(s.text, unique=False)) for s in self.sentences]
         lengths = np.array([sum(f.values()) for f in self.frequencies], dtype=np.float64)
         self.length_norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / max(lengths.mean(), 1.0))
@@ -119,12 +118,6 @@ class ReferenceTable:
 
     def coverages(self, query_terms: Sequence[str], positions: Sequence[int]) -> np.ndarray:
         return np.array([self.coverage(query_terms, p) for p in positions])
-
-    def unknown_share(self, query_terms: Sequence[str]) -> float:
-        if not query_terms:
-            return 1.0
-        weights = {t: self.idf_of.get(t, self.unknown_idf) for t in query_terms}
-        return sum(w for t, w in weights.items() if t not in self.idf_of) / sum(weights.values())
 
     def bm25(self, query_terms: Sequence[str], positions: Sequence[int]) -> np.ndarray:
         scores = np.zeros(len(positions))
