@@ -61,8 +61,11 @@ _DATELINE = re.compile(
     re.IGNORECASE,
 )
 # "By Jane Roe", "Written by Ian A. Murdock", "Photo: Reuters", "with agencies"
+# "Photo by: AFP" credits a picture, not the text: a credit line all the same, but no answer
+# to who wrote the article
+PICTURE_CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:", re.I)
 _CREDIT = re.compile(
-    r"^(?:photo|image|picture|video)s?(?: by)?\s*:"
+    rf"{PICTURE_CREDIT.pattern}"
     r"|^(?:(?:written|compiled|edited|drafted|reported|text)\s+)?by\s+(?-i:[A-Z])|\bagencies\b",
     re.I,
 )

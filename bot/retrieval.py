@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from bot.article import PICTURE_CREDIT
 from bot.candidates import Question, candidate_positions
 from bot.conversation import TYPED_KINDS, continuation_of, excluded, offers_nothing_new
 from bot.features import Candidates, confidence_features, rank_features
@@ -224,10 +225,14 @@ def _follow_on(
 
 def _meta_positions(table: SentenceTable, query: Query) -> list[int]:
     """Lines with the role a question about the article asks for; none when the document
-    has no such line, and the question goes the ordinary way."""
+    has no such line, and the question goes the ordinary way. A picture's credit ("Photo
+    by: AFP") is no answer to who wrote the text."""
     if not query.meta:
         return []
-    return table.positions_with_role(_META_ROLES[query.meta], query.document, limit=3)
+    if query.meta != "credit":
+        return table.positions_with_role(_META_ROLES[query.meta], query.document, limit=3)
+    credits = table.positions_with_role(_META_ROLES["credit"], query.document, limit=12)
+    return [p for p in credits if not PICTURE_CREDIT.match(table.sentences[p].text)][:3]
 
 
 def _answer(

@@ -80,6 +80,25 @@ def test_questions_about_the_article_itself(answerer: Answerer) -> None:
     assert "Oct 1, 2015" in answerer.answer("When was the article published?").text
 
 
+def test_who_wrote_it_is_not_answered_by_a_photo_credit(
+    answerer: Answerer, tmp_path: Path, settings: object
+) -> None:
+    from bot.settings import settings_from_env
+
+    credits = [c.text for c in answerer.answer("Who wrote the article?").citations]
+    assert credits and not any(c.startswith("Photo") for c in credits), credits
+    assert any("agencies" in c for c in credits), credits
+    article = tmp_path / "photo.txt"
+    article.write_text(
+        "Bridge opens downtown\n\nPhoto by: Reuters\n\n"
+        "The new bridge over the Elm River opened on Tuesday after two years of work.\n",
+        "utf-8",
+    )
+    local = settings_from_env(index_dir=tmp_path / "idx", article=article)
+    answer = Answerer(build_index(local), local).answer("Who wrote the article?")
+    assert not any("Photo" in c.text for c in answer.citations), answer.text
+
+
 @pytest.mark.parametrize(
     ("question", "meta"),
     [
