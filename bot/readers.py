@@ -38,6 +38,7 @@ _MD_RULE = re.compile(r"^\s*(?:[-*_=]\s*){3,}$")
 # "[ref]: http://..." defines a link and shows nothing; "[^1]: Text." is a footnote's text
 _LINK_DEFINITION = re.compile(r"^\s{0,3}\[(?!\^)[^\[\]]+\]:\s*\S")
 _FOOTNOTE = re.compile(r"^\s{0,3}\[\^[^\[\]]+\]:\s*(.*)$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
 # a table's separator row, "| --- | :-: |": a pipe and nothing but these characters (one
 # character class: the old single pattern took quadratic time over a line of pipes)
 _TABLE_CHARS = re.compile(r"[\s:|-]*")
@@ -234,57 +235,55 @@ def _normal(charset: str) -> str:
 def markdown_to_text(markdown: str) -> str:
     """Markdown as readable text: one block per heading, list item or paragraph, separated
     by blank lines; inline markup, images, code blocks and front matter dropped."""
-    blocks: list[str] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(_inline(" ".join(paragraph)))
-            paragraph.clear()
-
     lines = _without_front_matter(markdown.splitlines())
-    in_code = False
-    header: list[str] = []  # the column names of the table being read
+    reader = _MarkdownBlocks()
     for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
-            in_code = not in_code
-            flush()
-            continue
-        if not in_code and i + 1 < len(lines) and _is_table_rule(lines[i + 1]) and "|" in line:
-            flush()
-            header = _cells(line)
-            continue
-        if in_code or _MD_RULE.match(line) or _is_table_rule(line):
-            flush()
-            continue
-        if header and "|" in line:
-            blocks.append(_table_row(header, _cells(line)))
-            continue
-        header = []
-        heading = _heading(line, lines[i + 1] if i + 1 < len(lines) else "", bool(paragraph))
+        reader.read(line, lines[i + 1] if i + 1 < len(lines) else "")
+    reader.flush()
+    return "\n\n".join(block for block in reader.blocks if block.strip())
+
+
+class _MarkdownBlocks:
+    """Markdown's blocks, a line at a time: code fences, tables and paragraphs span lines."""
+
+    def __init__(self) -> None:
+        self.blocks: list[str] = []
+        self.paragraph: list[str] = []
+        self.in_code = False
+        self.header: list[str] = []  # the column names of the table being read
+
+    def flush(self) -> None:
+        if self.paragraph:
+            self.blocks.append(_inline(" ".join(self.paragraph)))
+            self.paragraph.clear()
+
+    def read(self, line: str, following: str) -> None:
+        if line.strip().startswith(("```", "~~~")):
+            self.in_code = not self.in_code
+            self.flush()
+        elif not self.in_code and _is_table_rule(following) and "|" in line:
+            self.flush()
+            self.header = _cells(line)
+        elif self.in_code or _MD_RULE.match(line) or _is_table_rule(line):
+            self.flush()
+        elif self.header and "|" in line:
+            self.blocks.append(_table_row(self.header, _cells(line)))
+        else:
+            self.header = []
+            self._read_prose(line, following)
+
+    def _read_prose(self, line: str, following: str) -> None:
+        heading = _heading(line, following, bool(self.paragraph))
         if heading is not None:
-            flush()
-            blocks.append(_inline(heading))
-            continue
-        if not stripped:
-            flush()
-            continue
-        if _LINK_DEFINITION.match(line):
-            flush()
-            continue
-        if footnote := _FOOTNOTE.match(line):
-            flush()
-            paragraph.append(footnote.group(1))
-            continue
-        item = re.match(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$", line)
-        if item:
-            flush()
-            paragraph.append(item.group(1))
-            continue
-        paragraph.append(re.sub(r"^\s*(?:>\s?)+", "", stripped))
-    flush()
-    return "\n\n".join(block for block in blocks if block.strip())
+            self.flush()
+            self.blocks.append(_inline(heading))
+        elif not line.strip() or _LINK_DEFINITION.match(line):
+            self.flush()
+        elif opening := _FOOTNOTE.match(line) or _LIST_ITEM.match(line):
+            self.flush()
+            self.paragraph.append(opening.group(1))
+        else:
+            self.paragraph.append(re.sub(r"^\s*(?:>\s?)+", "", line.strip()))
 
 
 def _cells(line: str) -> list[str]:
