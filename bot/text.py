@@ -167,12 +167,17 @@ def names(text: str) -> list[str]:
     for match in CAPITALISED_RUN.finditer(text):
         if text[max(match.start() - 1, 0) : match.start()] in ("#", "@"):
             continue
-        parts = re.sub(r"['’]s$", "", match.group(0)).split()
-        while parts and _opens_sentence(parts[0]):
-            parts = parts[1:]
-        if parts and not all(_little(word) for word in parts):
-            runs.append(" ".join(parts))
+        # an owner and what it owns are two names: "Demosisto's Nathan Law"
+        for run in _POSSESSIVE.split(re.sub(r"['’]s$", "", match.group(0))):
+            parts = run.split()
+            while parts and _opens_sentence(parts[0]):
+                parts = parts[1:]
+            if parts and not all(_little(word) for word in parts):
+                runs.append(" ".join(parts))
     return runs
+
+
+_POSSESSIVE = re.compile(r"['’]s\s+")
 
 
 # capitalised only because they open a sentence: "Yesterday Mohamed received ..."

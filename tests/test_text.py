@@ -102,6 +102,8 @@ def test_a_middle_initial_stays_in_the_name_but_an_abbreviation_does_not_join() 
         ("What does the US want Assad to do?", ["US", "Assad"]),
         ("She chose the hashtag #IStandWithAhmed on @Twitter.", []),
         ("Italy, France and Emily Kelly agreed.", ["Italy", "France", "Emily Kelly"]),
+        ("Demosisto's Nathan Law won.", ["Demosisto", "Nathan Law"]),
+        ("Russia’s Sergei Lavrov spoke.", ["Russia", "Sergei Lavrov"]),
     ],
 )
 def test_names_leave_out_what_opens_a_sentence_and_hashtags(
