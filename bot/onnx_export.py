@@ -15,6 +15,7 @@ import json
 import logging
 import shutil
 import tempfile
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ def ensure_query_encoder(encoder: SentenceTransformerEncoder, directory: Path, m
     if digest is None:
         return False
     link = directory / ENCODER_DIR
-    staged = directory / f".{ENCODER_DIR}.link"
+    # a staged name of its own: two trainings started together each rename their own link
+    staged = directory / f".{ENCODER_DIR}.{uuid.uuid4().hex}.link"
     staged.unlink(missing_ok=True)
     staged.symlink_to(Path(ENCODERS) / digest)
     if link.is_dir() and not link.is_symlink():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
-from bot.onnx_export import cached_encoder, encoder_directory, model_hash
+from bot.onnx_export import cached_encoder, encoder_directory, ensure_query_encoder, model_hash
 
 
 class FakeModel:
@@ -59,3 +60,27 @@ def test_an_unstamped_export_is_not_found(tmp_path: Path) -> None:
     target = whole_export(tmp_path, "abc")
     (target / "model.json").unlink()  # an export cut short before its stamp
     assert cached_encoder(tmp_path, "abc") is None
+
+
+def test_trainings_started_together_each_link_the_cached_encoder(tmp_path: Path) -> None:
+    fake: Any = FakeModel(model_dir(tmp_path))
+    target = whole_export(tmp_path / "cache", model_hash(fake))
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def link() -> None:
+        start.wait(timeout=10)
+        try:
+            for _ in range(20):
+                assert ensure_query_encoder(fake, tmp_path / "cache", "m")
+        except BaseException as error:  # a thread's failure, reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=link) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert (tmp_path / "cache" / "query_encoder").resolve() == target.resolve()
+    assert not list((tmp_path / "cache").glob(".query_encoder*"))  # no staged link left
