@@ -356,8 +356,10 @@ def _hold(escaped: re.Match[str]) -> str:
 _INLINE = [
     (re.compile(r"\[\^[^\[\]]+\]"), ""),  # footnote references
     (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images
-    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # links
-    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # reference links
+    (re.compile(r"!\[[^\[\]]*\]\[[^\[\]]*\]"), ""),  # reference images
+    # links keep their words; a badge's link has none left once its image is gone
+    (re.compile(r"\[([^\[\]]*)\]\([^()]*\)"), r"\1"),  # links
+    (re.compile(r"\[([^\[\]]*)\]\[[^\[\]]*\]"), r"\1"),  # reference links
     (re.compile(r"<(https?://[^<>]+)>"), r"\1"),  # autolinks
     (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # tags
     (re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*"), r"\1"),  # **strong**

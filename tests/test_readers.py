@@ -228,6 +228,15 @@ def test_markdown_escapes_footnotes_and_link_definitions_read_as_rendered() -> N
     ]
 
 
+def test_markdown_badges_leave_nothing_behind() -> None:
+    markdown = (
+        "# Clippy\n\n[![License: MIT](https://img.shields.io/l.svg)](#license) "
+        "[![Build][ci-badge]][ci]\n\nA collection of lints.\n\n"
+        "[ci-badge]: https://ci.test/badge.svg\n[ci]: https://ci.test\n"
+    )
+    assert markdown_to_text(markdown).split("\n\n") == ["Clippy", "A collection of lints."]
+
+
 def test_a_markdown_table_is_read_a_row_at_a_time_with_its_column_names() -> None:
     markdown = (
         "# Budget\n\n| Department | Budget | Head |\n|---|---:|---|\n"
