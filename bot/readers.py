@@ -353,13 +353,14 @@ def _hold(escaped: re.Match[str]) -> str:
     return chr(_HOLD + ord(escaped.group(1)))
 
 
+_TARGET = r"(?:\([^()]*\)|\[[^\[\]]*\])"  # where a link or image points: "(url)" or "[ref]"
 _INLINE = [
     (re.compile(r"\[\^[^\[\]]+\]"), ""),  # footnote references
-    (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images
-    (re.compile(r"!\[[^\[\]]*\]\[[^\[\]]*\]"), ""),  # reference images
-    # links keep their words; a badge's link has none left once its image is gone
-    (re.compile(r"\[([^\[\]]*)\]\([^()]*\)"), r"\1"),  # links
-    (re.compile(r"\[([^\[\]]*)\]\[[^\[\]]*\]"), r"\1"),  # reference links
+    # a linked image (a badge: "[![License](l.svg)](#license)") goes whole, link and all
+    (re.compile(r"\[!\[[^\[\]]*\]" + _TARGET + r"\]" + _TARGET), ""),
+    (re.compile(r"!\[[^\[\]]*\]" + _TARGET), ""),  # images
+    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # links
+    (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # reference links
     (re.compile(r"<(https?://[^<>]+)>"), r"\1"),  # autolinks
     (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # tags
     (re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*"), r"\1"),  # **strong**

@@ -235,6 +235,7 @@ def test_markdown_badges_leave_nothing_behind() -> None:
         "[ci-badge]: https://ci.test/badge.svg\n[ci]: https://ci.test\n"
     )
     assert markdown_to_text(markdown).split("\n\n") == ["Clippy", "A collection of lints."]
+    assert markdown_to_text("Declare `int a[][3]` for it.") == "Declare int a[][3] for it."
 
 
 def test_a_markdown_table_is_read_a_row_at_a_time_with_its_column_names() -> None:
