@@ -354,6 +354,7 @@ def _hold(escaped: re.Match[str]) -> str:
 
 
 _TARGET = r"(?:\([^()]*\)|\[[^\[\]]*\])"  # where a link or image points: "(url)" or "[ref]"
+_ATTRIBUTE = r"""(?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)"""
 _INLINE = [
     (re.compile(r"\[\^[^\[\]]+\]"), ""),  # footnote references
     # a linked image (a badge: "[![License](l.svg)](#license)") goes whole, link and all
@@ -362,7 +363,8 @@ _INLINE = [
     (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),  # links
     (re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]"), r"\1"),  # reference links
     (re.compile(r"<(https?://[^<>]+)>"), r"\1"),  # autolinks
-    (re.compile(r"</?[A-Za-z][^<>]*>"), ""),  # tags
+    # tags, as CommonMark reads them: "<LICENSE or https://x>" is text, not a tag
+    (re.compile(r"</?[A-Za-z][\w-]*" + _ATTRIBUTE + r"*\s*/?>"), ""),
     (re.compile(r"\*\*(?=[^\s*])([^*]+?)(?<=\S)\*\*"), r"\1"),  # **strong**
     (re.compile(r"__(?=[^\s_])([^_]+?)(?<=\S)__"), r"\1"),  # __strong__
     (re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=\S)\*(?![\w*])"), r"\1"),  # *emphasis*

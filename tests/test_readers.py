@@ -238,6 +238,16 @@ def test_markdown_badges_leave_nothing_behind() -> None:
     assert markdown_to_text("Declare `int a[][3]` for it.") == "Declare int a[][3] for it."
 
 
+def test_markdown_keeps_angle_brackets_that_are_no_tag() -> None:
+    markdown = (
+        "Licensed under <LICENSE-APACHE or https://apache.test/2.0> or <a href=http://x.test>"
+        'MIT</a>, <span class="x/y" hidden>your</span> choice.'
+    )
+    assert markdown_to_text(markdown) == (
+        "Licensed under <LICENSE-APACHE or https://apache.test/2.0> or MIT, your choice."
+    )
+
+
 def test_a_markdown_table_is_read_a_row_at_a_time_with_its_column_names() -> None:
     markdown = (
         "# Budget\n\n| Department | Budget | Head |\n|---|---:|---|\n"
