@@ -65,8 +65,8 @@ _DATELINE = re.compile(
 # to who wrote the article
 PICTURE_CREDIT = re.compile(r"^(?:photo|image|picture|video)s?(?: by)?\s*:", re.I)
 _CREDIT = re.compile(
-    rf"{PICTURE_CREDIT.pattern}"
-    r"|^(?:(?:written|compiled|edited|drafted|reported|text)\s+)?by\s+(?-i:[A-Z])|\bagencies\b",
+    PICTURE_CREDIT.pattern
+    + r"|^(?:(?:written|compiled|edited|drafted|reported|text)\s+)?by\s+(?-i:[A-Z])|\bagencies\b",
     re.I,
 )
 _END_PUNCTUATION = re.compile(rf"[.!?{_CJK_ENDS}][\"'”’)\]{_CJK_CLOSERS}]*$")
