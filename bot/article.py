@@ -22,7 +22,7 @@ ABBREVIATIONS = frozenset(
     mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres jan
     feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun inc ltd co corp
     plc bros dept est approx vs etc no nos vol fig al ft mt u.s u.k u.n e.g i.e a.m p.m d.c
-    u.s.a
+    u.s.a cf viz ca pp ibid resp incl esp ie eg
     """.split()
 )
 
@@ -45,6 +45,11 @@ _TERMINATOR = re.compile(
 _SPACE = re.compile(r"\s*")
 MAX_JOINED = 6  # pieces one quotation or bracket may hold together
 _SENTENCE_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9À-Ý]")
+_ONE_WORD = re.compile(r"[\"'“‘(\[]*[A-Za-z]+[.!?]+[\"'”’)\]]*\s*")
+# "... to use zlib in Java. zlib is already included": a name written in lower case starts a
+# sentence after a lone full stop that ends a plain word (not "L.A." or "zlib.h"), but not
+# an aside ("[bug present since 1.2]", "(thanks to X)")
+_LOWER_START = re.compile(r"\s+[a-z]")
 # Chinese, Japanese and Korean have no capitals: after a Latin or Korean full stop, one of their
 # letters starts the next sentence ("He left. 彼は帰った。" is two), but not after Chinese or
 # Japanese that uses an ASCII "?" or "." inside its sentence ("何だろう? のページを参照")
@@ -208,12 +213,27 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
     inside a quotation or brackets that close within a few sentences, so a quotation of
     several sentences is cited whole."""
     paragraph = text[start:end]  # work on the slice: offsets into a long document cost more
-    pieces = list(_pieces(paragraph))
+    pieces = _one_word_pieces_joined(paragraph, list(_pieces(paragraph)))
     first = 0
     while first < len(pieces):
         last = _closing_piece(paragraph, pieces, first)
         yield start + pieces[first][0], start + pieces[last][1]
         first = last + 1
+
+
+def _one_word_pieces_joined(paragraph: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A paragraph that opens with a one-word sentence ("Yes.", "No.", "Beware!") cites it
+    with the next: alone it says nothing ("Is zlib Y2K-compliant?": "Yes. zlib doesn't
+    handle dates."). One lower-case word after a full stop ends the sentence before it."""
+    if len(pieces) > 1 and _ONE_WORD.fullmatch(paragraph, pieces[0][0], pieces[0][1]):
+        pieces = [(pieces[0][0], pieces[1][1]), *pieces[2:]]
+    joined = pieces[:1]
+    for first, last in pieces[1:]:
+        if paragraph[first].islower() and _ONE_WORD.fullmatch(paragraph, first, last):
+            joined[-1] = (joined[-1][0], last)  # "install stable. period.": no sentence
+        else:
+            joined.append((first, last))
+    return joined
 
 
 def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
@@ -237,8 +257,21 @@ def _pieces(paragraph: str) -> Iterator[tuple[int, int]]:
 def _starts_sentence(paragraph: str, terminator: int, cut: int) -> bool:
     if _SENTENCE_START.match(paragraph, cut):
         return True
+    if _LOWER_START.match(paragraph, cut):
+        return _ends_plain_word(paragraph, terminator)
     before = paragraph[terminator - 1 : terminator]
     return _CJK_START.match(paragraph, cut) is not None and not _HAN_OR_KANA.match(before)
+
+
+def _ends_plain_word(paragraph: str, terminator: int) -> bool:
+    """Whether a lone full stop ends a word of two letters or more with no dot inside."""
+    if paragraph[terminator] != "." or paragraph[terminator + 1 : terminator + 2] == ".":
+        return False
+    start = terminator
+    while start > 0 and not paragraph[start - 1].isspace():
+        start -= 1
+    word = paragraph[start:terminator].lstrip("\"'“‘([")
+    return len(word) > 1 and "." not in word and word[-1].isalnum()
 
 
 def _closing_piece(paragraph: str, pieces: list[tuple[int, int]], first: int) -> int:

@@ -47,6 +47,39 @@ def test_abbreviations_do_not_end_sentences(abbreviation: str) -> None:
     assert len(texts(f"He met {abbreviation} Smith on Monday. Then he left.")) == 2
 
 
+def test_a_name_in_lower_case_starts_a_sentence_after_a_full_stop() -> None:
+    assert texts("Use zlib in Java. zlib is already in the SDK.") == [
+        "Use zlib in Java.",
+        "zlib is already in the SDK.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "He walked into the East L.A. station and left.",  # an initialism
+        "Read the licence in zlib.h. please do.",  # a file name
+        "It was pronounced with a short i, ie. grinned, not grined.",
+        "It fell, ca. twenty years ago, in ruins.",
+        "It can no longer overwrite a file. [bug introduced in gzip-1.3.10]",
+        "Added a test for compiler bugs. (gcc is broken on the NeXT.)",
+        "Wait... and then it went on.",
+        "If stability matters to you: install stable. period.",
+    ],
+)
+def test_no_sentence_starts_in_lower_case_after_an_abbreviation_or_alone(body: str) -> None:
+    assert texts(body) == [body]
+
+
+def test_a_one_word_answer_opening_a_paragraph_is_cited_with_the_next_sentence() -> None:
+    assert texts("Yes. zlib doesn't handle dates. It is fine.\n\nNo! Go away.") == [
+        "Yes. zlib doesn't handle dates.",
+        "It is fine.",
+        "No! Go away.",
+    ]
+    assert texts("It was said. Yes. Then more.") == ["It was said.", "Yes.", "Then more."]
+
+
 def test_question_inside_quote_followed_by_lowercase_is_not_split() -> None:
     assert texts('"Why now?" he asked. Nobody knew.') == ['"Why now?" he asked.', "Nobody knew."]
 
