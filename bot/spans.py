@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
 from bot.text import (
@@ -27,6 +28,8 @@ _JOINABLE = re.compile(r"^(?:,?\s+|\s*-\s*|\s+(?:of|in)\s+)$")  # "September 30,
 _LOCATIVE_BEFORE = re.compile(
     r"\b(?:in|at|from|near|inside|outside|across|to)\s+(?:the\s+)?$", re.I
 )
+_LETTERS = re.compile(r"[A-Za-z][A-Za-z\-]*")
+_LOCATIVE_REACH = 200  # characters before a name that can hold its preposition
 # "Who is Ashton Carter?", "Who was Sawa according to legend?"
 _WHO_IS_NAMED = re.compile(r"^\s*[Ww]ho (?:is|was|are|were) (?:[A-Z][\w.\-]*\s*)+\??\s*$")
 _FOCUS_REACH = 4  # words between a number and the counted thing: "20 flights", "36 civilians"
@@ -50,7 +53,8 @@ def answer_span(
         spans = counting or spans
     if not spans:
         return None
-    return max(spans, key=lambda span: nearness(sentence, span, question))
+    near = nearness_each(sentence, spans, question)
+    return spans[max(range(len(spans)), key=near.__getitem__)]
 
 
 def candidate_spans(
@@ -73,11 +77,18 @@ def candidate_spans(
     if kind.focus == NAME_PART:  # "Lavrov's first name?": the name that holds "Lavrov"
         return [(m.start(), m.end()) for m in names if names_at_length(m.group(0), question)]
     if kind.kind == "place":
-        preferred = [m for m in names if _LOCATIVE_BEFORE.search(sentence[: m.start()])]
+        preferred = [m for m in names if _after_locative(sentence, m.start())]
     else:
         preferred = [m for m in names if is_person(m.group(0))] if kind.kind == "person" else []
-    ordered = preferred + ([] if firm else [m for m in names if m not in preferred])
+    chosen = {m.start() for m in preferred}  # a set: a list was quadratic in the names
+    ordered = preferred + ([] if firm else [m for m in names if m.start() not in chosen])
     return [(m.start(), m.end()) for m in ordered]
+
+
+def _after_locative(sentence: str, start: int) -> bool:
+    """Whether "in", "at", "from the" ... comes right before `start` (only the words just
+    before are read: the whole text before each name made a long sentence quadratic)."""
+    return _LOCATIVE_BEFORE.search(sentence[max(0, start - _LOCATIVE_REACH) : start]) is not None
 
 
 def _trimmed(sentence: str, span: Span) -> Span:
@@ -115,11 +126,18 @@ def _distances(sentence: str, spans: Sequence[Span], asked: set[str]) -> list[fl
         for m in re.finditer(r"[A-Za-z0-9][\w'’\-]*", sentence)
         if stem(m.group(0)) in asked
     ]
-    outside = [[(start, end) for start, end in found if not a <= start < b] for a, b in spans]
-    return [
-        min((max(a - end, start - b, 0) for start, end in words_out), default=math.inf)
-        for (a, b), words_out in zip(spans, outside, strict=True)
-    ]
+    # words come in order and never overlap: the nearest before a span is the last that
+    # starts before it, the nearest after it the first that starts at its end or later (a
+    # scan of every word for every span took minutes and gigabytes on one long sentence)
+    starts = [start for start, _end in found]
+    distances = []
+    for a, b in spans:
+        before, after = bisect_left(starts, a), bisect_left(starts, max(a, b))
+        nearest = max(a - found[before - 1][1], 0) if before else math.inf
+        if after < len(found):
+            nearest = min(nearest, found[after][0] - b)
+        distances.append(float(nearest))
+    return distances
 
 
 def _typed_spans(kind: QuestionType, sentence: str, question: str) -> list[Span]:
@@ -181,11 +199,12 @@ def _counts(phrase: str, focus: str) -> bool:
 
 def _focus_end(sentence: str, after: int, focus: str) -> int | None:
     """Where the counted thing ends, if it follows the number closely ("36 civilians")."""
-    for count, match in enumerate(re.finditer(r"[A-Za-z][A-Za-z\-]*", sentence[after:])):
+    # read from `after` in place: a copy of the rest per number made a long sentence quadratic
+    for count, match in enumerate(_LETTERS.finditer(sentence, after)):
         if count >= _FOCUS_REACH:
             return None
         if stem(match.group(0)) == focus:
-            return after + match.end()
+            return match.end()
     return None
 
 
