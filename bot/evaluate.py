@@ -108,7 +108,7 @@ def load_items(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             item = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # "[[[[...": too deep to decode
             raise InputError(f"{path}:{number} is not valid JSON.") from None
         problem = _item_problem(item)
         if problem:
@@ -164,7 +164,7 @@ def load_manifest(path: Path) -> list[EvalDocument]:
         raise ArticleError(f"The manifest {path} is not UTF-8 text.") from None
     except OSError as error:
         raise ArticleError(f"Cannot read the manifest {path} ({error.strerror}).") from None
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise InputError(
             f"{path} is not an evaluation manifest: it needs "
             '{"documents": [{"name", "source", "qa", "chat"}, ...]}.'

@@ -8,6 +8,7 @@ readable text we render from them (markup gone, headings and list items kept as 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import html
 import os
@@ -76,8 +77,11 @@ def load_document(source: str, policy: Any = None) -> Document:
         # beside the first, not put in its place, and the same story again is unchanged
         return document_from(raw_from_bytes(data, f"stdin:{hashlib.sha256(data).hexdigest()[:12]}"))
     # stdin redirected from a file ("< story.txt") is that file, read again when it changes
-    path = STDIN if source == "-" else source
-    return document_from(read_file(Path(path).expanduser().resolve()))
+    path = Path(STDIN if source == "-" else source).expanduser()
+    # a loop of symbolic links cannot be resolved: opening it then says so, in one line
+    with contextlib.suppress(RuntimeError, OSError):
+        path = path.resolve()
+    return document_from(read_file(path))
 
 
 def load_documents(sources: Sequence[str | Path], policy: Any = None) -> list[Document]:

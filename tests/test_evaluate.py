@@ -117,3 +117,15 @@ def test_every_shipped_set_loads_and_its_evidence_is_in_its_document(manifest: P
             if item.get("evidence_any") and not any(norm(e) in text for e in item["evidence_any"])
         ]
         assert not missing, f"{document.name}: evidence not in the document for {missing}"
+
+
+def test_json_nested_too_deep_to_decode_is_one_clear_error(tmp_path: Path) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    qa = tmp_path / "deep.jsonl"
+    qa.write_text(deep + "\n", "utf-8")
+    with pytest.raises(InputError, match=":1 is not valid JSON"):
+        load_items(qa)
+    manifest = tmp_path / "deep.json"
+    manifest.write_text('{"documents": ' + deep + "}", "utf-8")
+    with pytest.raises(InputError, match="is not an evaluation manifest"):
+        load_manifest(manifest)

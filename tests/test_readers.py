@@ -505,3 +505,10 @@ def test_stdin_empty_or_gzipped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(story)[:20])))
     with pytest.raises(ArticleError, match=r"^Standard input is"):
         load_document("-")
+
+
+def test_a_loop_of_symbolic_links_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").symlink_to(tmp_path / "b.txt")
+    (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
+    with pytest.raises(ArticleError, match="symbolic links"):
+        load_document(str(tmp_path / "a.txt"))
