@@ -348,4 +348,14 @@ def eval_command(
         return
     if baseline:
         raise InputError("--baseline goes with a manifest (.json), not a QA file.")
+    if answers_out and _same_file(answers_out, qa_file):
+        raise InputError(f"--answers {answers_out} would overwrite the QA file; name another file.")
     evaluate_file(qa_file, load_answerer(settings), answers_out)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file (a link or another spelling of it included)."""
+    try:
+        return one.resolve() == other.resolve() or one.samefile(other)
+    except (OSError, RuntimeError):
+        return False

@@ -158,8 +158,7 @@ def load_manifest(path: Path) -> list[EvalDocument]:
     manifest. A malformed manifest is one clear error."""
     try:
         data = json.loads(path.read_text("utf-8"))
-        entries = data["documents"]
-        return [_eval_document(path.parent, entry) for entry in entries]
+        documents = [_eval_document(path.parent, entry) for entry in data["documents"]]
     except UnicodeDecodeError:
         raise ArticleError(f"The manifest {path} is not UTF-8 text.") from None
     except OSError as error:
@@ -169,13 +168,18 @@ def load_manifest(path: Path) -> list[EvalDocument]:
             f"{path} is not an evaluation manifest: it needs "
             '{"documents": [{"name", "source", "qa", "chat"}, ...]}.'
         ) from None
+    if not any(document.qa or document.chat for document in documents):
+        raise ArticleError(f"The manifest {path} holds no questions (no qa or chat file).")
+    return documents
 
 
 def _eval_document(base: Path, entry: dict[str, Any]) -> EvalDocument:
     def local(key: str) -> Path | None:
         return base / entry[key] if entry.get(key) else None
 
-    source = str(entry["source"])
+    source = entry["source"]
+    if not isinstance(source, str):  # ["a.txt"]: a list is no path (TypeError: no manifest)
+        raise TypeError(source)
     if not re.match(r"^https?://", source):
         source = str((base / source).resolve())
     name = str(entry.get("name") or Path(source).name)

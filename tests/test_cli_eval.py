@@ -91,3 +91,24 @@ def test_eval_flags_that_do_not_fit_are_refused(run_cli: Run, tmp_path: Path) ->
     assert result.returncode == 2 and "--baseline goes with a manifest" in result.stderr
     full = run_cli("eval", str(qa), "--answers", "/dev/full")
     assert full.returncode == 7 and "Cannot write /dev/full" in full.stderr, full.stderr
+
+
+def test_answers_are_never_written_over_the_questions(run_cli: Run, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    questions = '{"id": "a1", "q": "Who spoke?", "unanswerable": true}\n'
+    qa.write_text(questions, "utf-8")
+    (tmp_path / "link.jsonl").symlink_to(qa)
+    for answers in (qa, tmp_path / "link.jsonl", tmp_path / "." / "qa.jsonl"):
+        result = run_cli("eval", str(qa), "--answers", str(answers))
+        assert result.returncode == 2 and "would overwrite the QA file" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert qa.read_text("utf-8") == questions
+
+
+def test_a_manifest_without_questions_is_refused(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Some text.\n", "utf-8")
+    for documents in ([], [{"name": "a", "source": "a.txt"}]):
+        manifest = tmp_path / "documents.json"
+        manifest.write_text(json.dumps({"documents": documents}), "utf-8")
+        result = run_cli("eval", str(manifest))
+        assert result.returncode == 3 and "holds no questions" in result.stderr, result.stderr

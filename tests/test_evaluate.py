@@ -129,3 +129,10 @@ def test_json_nested_too_deep_to_decode_is_one_clear_error(tmp_path: Path) -> No
     manifest.write_text('{"documents": ' + deep + "}", "utf-8")
     with pytest.raises(InputError, match="is not an evaluation manifest"):
         load_manifest(manifest)
+
+
+def test_a_manifest_source_that_is_not_a_path_is_refused(tmp_path: Path) -> None:
+    manifest = tmp_path / "documents.json"
+    manifest.write_text('{"documents": [{"source": ["a.txt"], "qa": "qa.jsonl"}]}', "utf-8")
+    with pytest.raises(InputError, match="is not an evaluation manifest"):
+        load_manifest(manifest)
