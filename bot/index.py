@@ -330,7 +330,12 @@ def _write_generation(
     generation, replaced = new_generation(directory), _replaced_manifest(directory)
     try:
         with disk_errors(directory):
-            payload = {"documents": [document_meta(d) for d in index.documents]}
+            payload = {
+                "documents": [
+                    document_meta(d) | {"digest": index.tables.digest(i)}
+                    for i, d in enumerate(index.documents)
+                ]
+            }
             text = json.dumps(payload, ensure_ascii=False)
             (generation / "documents.json").write_text(text, "utf-8")
             write_arrays(generation / "tables.bin", index.tables.arrays)

@@ -8,6 +8,7 @@ text, its id) by looking at a few entries, and gives back whole `Document`s on d
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from bot.article import fold_lines
+from bot.errors import IndexCorruptError
 from bot.lexicon import build_lexicon
 from bot.memo import BoundedMemo
 from bot.speakers import build_speakers, byte_offsets
@@ -137,6 +139,32 @@ class Tables:
         self.by_prefix = {str(m["sha256"])[:8]: i for i, m in enumerate(self.meta)}
         self.sentence_count = int(arrays["doc_sentences"][-1])
         self.paragraph_count = int(arrays["doc_paragraphs"][-1])
+        self.intact: set[int] = set()  # documents whose digest was checked
+
+    def digest(self, index: int) -> str:
+        """The sha256 of a document's source, title and text as stored: written beside
+        them, it tells a damaged file from the article."""
+        meta = self.meta[index]
+        start, end = (int(n) for n in self.arrays["doc_bytes"][index : index + 2])
+        hashed = hashlib.sha256(
+            f"{meta['source']}\0{meta['title']}\0".encode("utf-8", "surrogatepass")
+        )
+        hashed.update(self.arrays["text"][start : end - len(SEPARATOR)].tobytes())
+        return hashed.hexdigest()
+
+    def check_intact(self, index: int) -> None:
+        """Refuse to quote a document whose stored text or title is not what was written
+        (a flipped byte would be cited as the article's words); each checked once, when
+        first read, so loading stays free of work proportional to the archive."""
+        if index in self.intact:
+            return
+        expected = self.meta[index].get("digest")
+        if expected is not None and expected != self.digest(index):
+            raise IndexCorruptError(
+                f"The index is damaged: {self.meta[index]['source']} does not read as it was "
+                "written. Rebuild it from its sources: articlebot index SOURCE..."
+            )
+        self.intact.add(index)
 
     def text_bytes(self, start: int, end: int) -> str:
         return self.arrays["text"][start:end].tobytes().decode("utf-8")
@@ -164,6 +192,7 @@ class Tables:
 
     def sentence(self, position: int) -> Sentence:
         document, row = self.document_of(position), self.paragraph_row(position)
+        self.check_intact(document)
         number = row - int(self.arrays["doc_paragraphs"][document]) + 1
         index = position - int(self.arrays["par_sentences"][row]) + 1
         start, end = (int(n) for n in self.arrays["sen_chars"][position])
@@ -203,6 +232,7 @@ class Tables:
 
     def document(self, index: int) -> Document:
         """The whole document, as the reader made it."""
+        self.check_intact(index)
         start, end = (int(n) for n in self.arrays["doc_bytes"][index : index + 2])
         text = self.text_bytes(start, end - len(SEPARATOR))
         first, last = (int(n) for n in self.arrays["doc_paragraphs"][index : index + 2])

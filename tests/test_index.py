@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import IndexFormatError, IndexStoreError
+from bot.errors import IndexCorruptError, IndexFormatError, IndexStoreError
 from bot.index import FORMAT_VERSION, build_index, open_index, read_manifest
 from bot.settings import Settings
 
@@ -294,3 +294,34 @@ def test_documents_embedded_together_get_their_own_vectors(tmp_path: Path) -> No
             np.testing.assert_allclose(getattr(together, name), getattr(alone, name), atol=1e-3)
         np.testing.assert_array_equal(together.token_ids, alone.token_ids)
         np.testing.assert_array_equal(together.token_counts, alone.token_counts)
+
+
+@pytest.mark.parametrize(
+    ("victim", "was", "now"),
+    [
+        ("tables.bin", b"Khoja, the head", b"Putin, the head"),
+        ("documents.json", b"defence", b"offence"),
+    ],
+)
+def test_a_byte_changed_in_the_stored_text_or_title_is_never_quoted(
+    own_index: Settings, victim: str, was: bytes, now: bytes
+) -> None:
+    """Same size, valid JSON and arrays: only the words differ, and a citation would have
+    put them in the article's mouth ("Putin, the head of the Syrian National Coalition")."""
+    manifest = read_manifest(own_index.index_dir)
+    assert manifest is not None
+    path = own_index.index_dir / manifest["generation"] / victim
+    data = path.read_bytes()
+    assert data.count(was) == 1
+    path.write_bytes(data.replace(was, now))
+    index = open_index(own_index)
+    with pytest.raises(IndexCorruptError, match="does not read as it was written"):
+        index.tables.sentence(0)
+    with pytest.raises(IndexCorruptError):
+        index.tables.document(0)
+
+
+def test_an_intact_index_reads_as_written(own_index: Settings) -> None:
+    index = open_index(own_index)
+    assert index.tables.meta[0]["digest"] == index.tables.digest(0)
+    assert "Khoja, the head" in index.tables.document(0).text
