@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.cli_io import echo, edge, emit_json, output_error
+from bot.cli_io import EXIT_INTERRUPTED, echo, edge, emit_json, output_error
 from bot.cli_options import answer_options, common_options, make_settings
 from bot.errors import ConfigError, InputError
 from bot.settings import Settings
@@ -26,7 +26,30 @@ def load_answerer(settings: Settings) -> Any:
     return Answerer(index, settings, llm)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's usage errors as ours: one line ("error: No such option: --x. ..."), exit 2,
+    not its four lines of usage, hint, blank and message."""
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, standalone_mode=False, **extra)
+        try:
+            returned = super().main(args, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:  # bare `articlebot`: the help
+            error.show()
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            echo(f"error: {' '.join(error.format_message().split())}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(returned if isinstance(returned, int) else 0)  # --help, --version: 0
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="articlebot")
 def main() -> None:
     """Answer questions about a news article, citing its sentences verbatim."""

@@ -32,6 +32,30 @@ def test_ask_quotes_the_answering_sentence_once_under_its_paragraph(run_cli: Run
     assert "\x1b" not in result.stdout  # no styling when stdout is not a terminal
 
 
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["ask", "--min-confidence", "abc", "Q?"], "Invalid value for '--min-confidence'"),
+        (["ask", "--bogus", "Q?"], "No such option '--bogus'"),
+        (["nosuch"], "No such command 'nosuch'"),
+        (["ask"], "Missing argument"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(run_cli: Run, args: list[str], shown: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("error: ") and shown in result.stderr, result.stderr
+
+
+def test_help_and_version_still_exit_0(run_cli: Run) -> None:
+    for args in (["--help"], ["ask", "--help"], ["--version"]):
+        result = run_cli(*args)
+        assert result.returncode == 0 and result.stdout and not result.stderr, args
+    bare = run_cli()
+    assert bare.returncode == 2 and "Commands:" in bare.stderr + bare.stdout
+
+
 def test_ask_json_has_the_stable_shape(run_cli: Run, index_dir: Path) -> None:
     result = run_cli(
         "ask", "--index-dir", str(index_dir), "--json", "How many flights did the jets conduct?"
