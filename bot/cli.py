@@ -92,7 +92,8 @@ def index_command(
     settings = make_settings(index_dir, model)
     notify = lambda message: echo(message, err=True)  # noqa: E731
     if sources or not add:
-        documents = load_documents(sources or [settings.article], FetchPolicy(allow_private_urls))
+        policy = FetchPolicy(allow_private_urls)
+        documents = load_documents(sources or [settings.article], policy, notify)
     else:
         documents = []  # --add alone rewrites what is indexed, adding nothing
     built = build_index(settings, documents, add=add, notify=notify)

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import zip_longest
 from pathlib import Path, PurePath
@@ -84,8 +84,11 @@ def load_document(source: str, policy: Any = None) -> Document:
     return document_from(read_file(path))
 
 
-def load_documents(sources: Sequence[str | Path], policy: Any = None) -> list[Document]:
-    """Read every source first, so a bad one fails before the index is touched."""
+def load_documents(
+    sources: Sequence[str | Path], policy: Any = None, notify: Callable[[str], None] | None = None
+) -> list[Document]:
+    """Read every source first, so a bad one fails before the index is touched. A source
+    with the same bytes as one before it is indexed once, and `notify` is told."""
     documents: dict[str, Document] = {}
     stdin_read = False
     for source in sources:
@@ -96,7 +99,9 @@ def load_documents(sources: Sequence[str | Path], policy: Any = None) -> list[Do
                 continue
             stdin_read = True
         document = load_document(str(source), policy)
-        documents.setdefault(document.sha256, document)  # the same bytes twice count once
+        first = documents.setdefault(document.sha256, document)
+        if first is not document and notify is not None:
+            notify(f"{document.source} has the same bytes as {first.source}: indexed once.")
     return list(documents.values())
 
 

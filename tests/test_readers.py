@@ -512,3 +512,13 @@ def test_a_loop_of_symbolic_links_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "b.txt").symlink_to(tmp_path / "a.txt")
     with pytest.raises(ArticleError, match="symbolic links"):
         load_document(str(tmp_path / "a.txt"))
+
+
+def test_a_second_file_with_the_same_bytes_is_indexed_once_and_said_so(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    for path in (first, second):
+        path.write_text("The mayor is Joe Quimby. He was elected in 1990.\n", "utf-8")
+    notes: list[str] = []
+    documents = load_documents([first, second], notify=notes.append)
+    assert [d.source for d in documents] == [str(first)]
+    assert notes == [f"{second} has the same bytes as {first}: indexed once."]
