@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+
+_URL = re.compile(r"https?://", re.I)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -39,7 +42,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     # the ONNX query encoders, one per model, shared by every index (bot.onnx_export)
     cache_dir: Path = Path.home() / ".cache" / "articlebot"
-    article: Path = PROJECT_ROOT / "data" / "article.txt"
+    article: Path | str = PROJECT_ROOT / "data" / "article.txt"  # a file, or an http(s) URL
     model: str = DEFAULT_MODEL
     max_question_chars: int = 1000
     # the confidence an answer needs; None: the bar the selector was trained with
@@ -118,7 +121,9 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
     if env.get("ARTICLEBOT_MODEL"):
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):
-        from_env["article"] = Path(env["ARTICLEBOT_ARTICLE"])
+        article = env["ARTICLEBOT_ARTICLE"]
+        # a URL stays a URL: as a Path, "http://host/a" became the file "http:/host/a"
+        from_env["article"] = article if _URL.match(article) else Path(article)
     if env.get("ARTICLEBOT_MIN_CONFIDENCE", "").strip():
         from_env["min_confidence"] = parse_share(
             env["ARTICLEBOT_MIN_CONFIDENCE"], "ARTICLEBOT_MIN_CONFIDENCE"

@@ -181,3 +181,9 @@ def test_a_store_timeout_must_be_finite_and_positive() -> None:
     for value in ("0", "nan", "inf", "soon"):
         with pytest.raises(ConfigError, match="ARTICLEBOT_STORE_TIMEOUT"):
             settings_from_env({"ARTICLEBOT_STORE_TIMEOUT": value})
+
+
+def test_the_default_article_may_be_a_url() -> None:
+    url = "https://example.org/news/story.html"
+    assert settings_from_env({"ARTICLEBOT_ARTICLE": url}).article == url
+    assert settings_from_env({"ARTICLEBOT_ARTICLE": "story.txt"}).article == Path("story.txt")
