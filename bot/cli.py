@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -239,9 +240,16 @@ def chat(
         echo(f"Ask about: {title}\n(/reset starts over, Ctrl-D quits)")
     history: list[Turn] = []
     for line in chat_lines(interactive):
-        if isinstance(line, str) and line.strip() == "/reset":
+        command = line.strip() if isinstance(line, str) else ""
+        if command.lower() == "/reset":
             history.clear()
             emit_json({"reset": True}) if as_json else echo("(conversation reset)")
+            continue
+        if re.fullmatch(r"/\w+", command):  # "/etc/passwd is whose?" is still a question
+            message = f"Unknown command {command}: /reset starts over, anything else is asked."
+            emit_json({"question": command, "error": message}) if as_json else echo(
+                f"error: {message}", err=True
+            )
             continue
         if interactive and isinstance(line, str) and not line.strip():
             continue

@@ -110,6 +110,14 @@ def test_chat_json_resolves_follow_ups_and_resets(run_cli: Run) -> None:
     assert "error" in lines[3]
 
 
+def test_chat_commands_are_not_asked_as_questions(run_cli: Run) -> None:
+    stdin = "Who is Ashton Carter?\n/RESET\n/help\nWhere did he speak?\n"
+    lines = [json.loads(x) for x in run_cli("chat", "--json", stdin=stdin).stdout.splitlines()]
+    assert lines[1] == {"reset": True}
+    assert lines[2]["question"] == "/help" and "Unknown command /help" in lines[2]["error"]
+    assert "Pentagon" not in lines[3]["answer"]  # "he" is nobody after the reset
+
+
 @pytest.mark.parametrize(
     ("content", "message", "code"),
     [
