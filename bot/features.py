@@ -106,7 +106,16 @@ def rank_features(table: SentenceTable, question: Question, positions: Sequence[
     rows = [row_of[p] for p in positions]
     maxsim_idf_all = best @ weights
     paragraph_of = table.paragraph_rows(around)
+    # a sentence right after a question line stands in for it (bot.candidates): a FAQ's
+    # "Yes. zlib doesn't handle dates." is as close to "Is zlib Y2K-compliant?" as the line
+    # that asks it, which the candidates leave out
+    asking = [row_of[p - 1] if _asks_before(table, p, row_of) else row_of[p] for p in positions]
     columns = _similarity_columns(table, question, positions, best[rows], reverse[rows], weights)
+    if asking != rows:
+        asked = _similarity_columns(
+            table, question, [around[r] for r in asking], best[asking], reverse[asking], weights
+        )
+        columns = {name: np.maximum(columns[name], asked[name]) for name in columns}
     columns["paragraph_dense"] = _paragraph_dense(table, question, positions, paragraph_of)
     columns |= _context_columns(positions, maxsim_idf_all, row_of, paragraph_of)
     columns |= _lexical_columns(table, question, positions)
@@ -115,6 +124,12 @@ def rank_features(table: SentenceTable, question: Question, positions: Sequence[
         columns[f"{name}_gap"] = columns[name] - columns[name].max(initial=0.0)
     features = np.stack([columns[name] for name in RANK_FEATURES], axis=1)
     return Candidates(tuple(positions), features)
+
+
+def _asks_before(table: SentenceTable, position: int, row_of: dict[int, int]) -> bool:
+    """Whether the sentence before `position` is a question of the text (not a candidate)."""
+    before = position - 1
+    return before in row_of and table.sentences[before].text.rstrip().endswith("?")
 
 
 def _token_matches(

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 
 from bot.candidates import candidate_positions
@@ -8,8 +10,9 @@ from bot.features import (
     content_tokens,
     rank_features,
 )
+from bot.settings import Settings
 from bot.table import SentenceTable
-from tests.conftest import ask
+from tests.conftest import answerer_of, ask, position_of
 
 
 def test_feature_rows_are_finite_and_gaps_are_relative_to_the_best(table: SentenceTable) -> None:
@@ -45,3 +48,30 @@ def test_only_the_words_that_carry_meaning_are_matched(table: SentenceTable) -> 
         if keep
     ]
     assert kept == ["head", "coalition"]
+
+
+KILN_FAQ = """Questions about the kiln
+
+ 1. Does the kiln need a chimney?
+
+    No. It vents through the wall fan.
+
+ 2. How hot does the kiln get?
+
+    It reaches 1,300 degrees on a long firing.
+"""
+
+
+def test_the_answer_under_a_question_line_is_as_close_as_the_line(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The line that asks is no candidate; the answer under it stands in, and matches the
+    question as well as that line does (alone, "No. It vents ..." shares no word with it)."""
+    table = SentenceTable(answerer_of(KILN_FAQ, tmp_path, settings).index)
+    question = ask(table, "Does the kiln need a chimney?")
+    positions = candidate_positions(table, question)
+    candidates = rank_features(table, question, positions)
+    maxsim = candidates.features[:, RANK_FEATURES.index("maxsim_idf")]
+    best = positions[int(np.argmax(maxsim))]
+    assert best == position_of(table, "No. It vents through the wall fan.")
+    assert maxsim.max() > 0.9
