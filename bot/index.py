@@ -298,8 +298,10 @@ def _in_memory(
     encoder = SentenceTransformerEncoder(settings.model)
     if manifest.get("model") != settings.model:
         _ = encoder.model
-    notify(notice)
+    # read first: a document that cannot be recovered is then the only line, not a promise
+    # to answer ("rebuilt in memory") followed by the error that it cannot
     documents = documents_of(settings, manifest, notify)
+    notify(notice)
     previous = previous_vectors(settings, manifest)
     return assemble(documents, encoder, previous, notify, show_progress=True)
 

@@ -182,3 +182,19 @@ def test_indexes_of_one_model_share_one_encoder(tmp_path: Path, settings: Settin
     assert len(digests) == 1 and None not in digests
     assert list(settings.cache_dir.glob("encoders/*/model.onnx"))
     assert not list(tmp_path.rglob("*.onnx"))
+
+
+def test_a_document_that_cannot_be_recovered_is_one_line_not_a_promise_then_an_error(
+    tmp_path: Path, index_dir: Path, article_index: Any
+) -> None:
+    source = tmp_path / "gone.txt"
+    source.write_text("Town news\n\nThe mayor of Springfield is Joe Quimby.\n", "utf-8")
+    own = tmp_path / "index"
+    assert cli("index", str(source), index_dir=own).returncode == 0
+    for tables in own.glob("gen-*/tables.bin"):
+        tables.unlink()
+    source.unlink()
+    result = cli("ask", "Who is the mayor?", index_dir=own)
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "cannot give back" in result.stderr and "rebuilt in memory" not in result.stderr
