@@ -115,9 +115,9 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
     if env.get("ARTICLEBOT_INDEX_DIR"):
         from_env["index_dir"] = Path(env["ARTICLEBOT_INDEX_DIR"])
     if env.get("ARTICLEBOT_CACHE_DIR"):
-        from_env["cache_dir"] = Path(env["ARTICLEBOT_CACHE_DIR"])
+        from_env["cache_dir"] = _directory(env["ARTICLEBOT_CACHE_DIR"], "ARTICLEBOT_CACHE_DIR")
     elif env.get("XDG_CACHE_HOME"):
-        from_env["cache_dir"] = Path(env["XDG_CACHE_HOME"]) / "articlebot"
+        from_env["cache_dir"] = _directory(env["XDG_CACHE_HOME"], "XDG_CACHE_HOME") / "articlebot"
     if env.get("ARTICLEBOT_MODEL"):
         from_env["model"] = env["ARTICLEBOT_MODEL"]
     if env.get("ARTICLEBOT_ARTICLE"):
@@ -130,6 +130,15 @@ def settings_from_env(env: Mapping[str, str] | None = None, **flags: Any) -> Set
         )
     from_env |= _telegram_env(env) | _llm_env(env) | _store_env(env)
     return Settings().with_overrides(**from_env).with_overrides(**flags)
+
+
+def _directory(value: str, name: str) -> Path:
+    """A directory setting: one that names a file is refused now, in one line (the encoder
+    cache under /etc/passwd failed later with a logged warning and two notices)."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{name}={value} is a file, not a directory.")
+    return path
 
 
 def _telegram_env(env: Mapping[str, str]) -> dict[str, Any]:

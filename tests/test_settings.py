@@ -187,3 +187,12 @@ def test_the_default_article_may_be_a_url() -> None:
     url = "https://example.org/news/story.html"
     assert settings_from_env({"ARTICLEBOT_ARTICLE": url}).article == url
     assert settings_from_env({"ARTICLEBOT_ARTICLE": "story.txt"}).article == Path("story.txt")
+
+
+def test_a_cache_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    for name in ("ARTICLEBOT_CACHE_DIR", "XDG_CACHE_HOME"):
+        with pytest.raises(ConfigError, match="is a file, not a directory"):
+            settings_from_env({name: str(afile)})
+    assert settings_from_env({"ARTICLEBOT_CACHE_DIR": str(tmp_path)}).cache_dir == tmp_path
