@@ -157,9 +157,20 @@ def raw_from_bytes(data: bytes, name: str) -> Raw:
     suffix = suffixes[-1] if suffixes else ""
     if suffix in HTML_SUFFIXES or (suffix not in MARKDOWN_SUFFIXES and _looks_like_html(data)):
         kind = "html"
+    elif suffix in MARKDOWN_SUFFIXES or (not suffix and _opens_with_a_markdown_heading(data)):
+        kind = "markdown"
     else:
-        kind = "markdown" if suffix in MARKDOWN_SUFFIXES else "text"
+        kind = "text"
     return Raw(name, data, kind, sha256=sha)
+
+
+_MARKDOWN_HEADING = re.compile(rb"\s*#{1,6}[ \t]+\S")
+
+
+def _opens_with_a_markdown_heading(data: bytes) -> bool:
+    """Markdown with no suffix to say so (piped to stdin: "# Town news" was read as a title
+    with its hash mark): its first line is an ATX heading."""
+    return _MARKDOWN_HEADING.match(data[:512].removeprefix(codecs.BOM_UTF8)) is not None
 
 
 def _gunzip(data: bytes, name: str) -> bytes:

@@ -522,3 +522,11 @@ def test_a_second_file_with_the_same_bytes_is_indexed_once_and_said_so(tmp_path:
     documents = load_documents([first, second], notify=notes.append)
     assert [d.source for d in documents] == [str(first)]
     assert notes == [f"{second} has the same bytes as {first}: indexed once."]
+
+
+def test_markdown_with_no_suffix_is_read_as_markdown() -> None:
+    raw = raw_from_bytes(b"# Town news\n\nThe mayor is **Joe Quimby**.\n", "stdin:0123")
+    assert raw.kind == "markdown"
+    assert document_from(raw).title == "Town news"
+    assert raw_from_bytes(b"#!/bin/sh\necho hi\n", "stdin:0123").kind == "text"
+    assert raw_from_bytes(b"# Notes\n", "notes.txt").kind == "text"  # a suffix decides
