@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from bot.cli_io import EXIT_INTERRUPTED, echo, edge, emit_json, output_error
+from bot.cli_io import EXIT_INTERRUPTED, echo, edge, emit_json, one_line, output_error
 from bot.cli_options import answer_options, common_options, make_settings
 from bot.errors import ConfigError, InputError
 from bot.settings import Settings
@@ -100,7 +100,8 @@ def index_command(
     built = build_index(settings, documents, add=add, notify=notify)
     for document in built.documents:
         echo(
-            f"Indexed {document.title} ({document.source}): {len(document.paragraphs)} "
+            f"Indexed {one_line(document.title)} ({one_line(document.source)}): "
+            f"{len(document.paragraphs)} "
             f"paragraphs, {len(document.sentences)} sentences"
         )
     echo(f"{len(built.documents)} document(s) -> {settings.index_dir}")

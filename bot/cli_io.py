@@ -36,6 +36,15 @@ def echo(text: str = "", err: bool = False) -> None:
         raise output_error(error) from None
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Control characters shown as escapes: a path holding a newline ("a\\nb.txt") split an
+    error in two lines, and an escape sequence could restyle the terminal."""
+    return _CONTROL.sub(lambda match: ascii(match.group(0))[1:-1], text)
+
+
 def emit_json(value: dict[str, Any]) -> None:
     """One JSON line, flushed at once, so a pipeline reads each answer as it comes."""
     echo(json.dumps(value, ensure_ascii=False))
@@ -63,10 +72,10 @@ def edge(command: F) -> F:
             _silence_stdout()
             if error.broken_pipe:
                 sys.exit(EXIT_BROKEN_PIPE)
-            echo(f"error: {error.message}", err=True)
+            echo(f"error: {one_line(error.message)}", err=True)
             sys.exit(error.exit_code)
         except ArticlebotError as error:
-            echo(f"error: {error.message}", err=True)
+            echo(f"error: {one_line(error.message)}", err=True)
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
             echo("\nInterrupted.", err=True)

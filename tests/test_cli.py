@@ -102,6 +102,14 @@ def test_bad_questions_exit_non_zero_with_one_line(
     no_traceback(result)
 
 
+def test_an_error_naming_a_path_with_a_newline_stays_one_line(run_cli: Run) -> None:
+    result = run_cli("index", "--add", "/nonexistent/a\nb\x1b[31m.txt")
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        "error: Article file not found: /nonexistent/a\\nb\\x1b[31m.txt"
+    ]
+
+
 def test_chat_json_resolves_follow_ups_and_resets(run_cli: Run) -> None:
     stdin = "Who is Ashton Carter?\nWhere did he speak?\n/reset\n\n"
     lines = [json.loads(x) for x in run_cli("chat", "--json", stdin=stdin).stdout.splitlines()]
