@@ -84,10 +84,11 @@ def _answer_after(table: SentenceTable, position: int) -> list[int]:
 
 
 def _is_question_part(table: SentenceTable, position: int) -> bool:
-    return _asks(table, position) or _leads_into_question(table, position)
+    return asks(table, position) or _leads_into_question(table, position)
 
 
-def _asks(table: SentenceTable, position: int) -> bool:
+def asks(table: SentenceTable, position: int) -> bool:
+    """Whether the sentence is a question the text asks ("1. Is zlib Y2K-compliant?")."""
     return table.sentences[position].text.rstrip().endswith("?")
 
 
@@ -99,7 +100,7 @@ def _leads_into_question(table: SentenceTable, position: int) -> bool:
     if len(rows) < 3 or position == rows[-1]:
         return False  # cheap checks first: this runs for every candidate of every question
     label = table.sentences[rows[0]].text.strip()
-    return _ENTRY_NUMBER.fullmatch(label) is not None and _asks(table, rows[-1])
+    return _ENTRY_NUMBER.fullmatch(label) is not None and asks(table, rows[-1])
 
 
 def _top_paragraphs(table: SentenceTable, question: Question) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.candidates import Question
+from bot.candidates import Question, asks
 from bot.pooling import TokenEncoding
 from bot.spans import candidate_spans, nearness_each
 from bot.table import SentenceTable
@@ -128,8 +128,7 @@ def rank_features(table: SentenceTable, question: Question, positions: Sequence[
 
 def _asks_before(table: SentenceTable, position: int, row_of: dict[int, int]) -> bool:
     """Whether the sentence before `position` is a question of the text (not a candidate)."""
-    before = position - 1
-    return before in row_of and table.sentences[before].text.rstrip().endswith("?")
+    return position - 1 in row_of and asks(table, position - 1)
 
 
 def _token_matches(
